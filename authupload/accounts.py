@@ -1,0 +1,175 @@
+"""Account handlers: register, login, me, logout, password change, token refresh.
+
+Each takes a ``Request`` and returns an envelope. The rules they enforce are
+API.md's "Accounts" and "Tokens" sections; the pure checks are at the top so
+they can be tested without a server.
+
+Usernames: 6–32 ASCII letters, digits or CJK ideographs (U+4E00–U+9FA5).
+That alphabet has no look-alikes, no combining marks and no invisible
+characters, so Unicode normalisation cannot make two different-looking names
+equal or two equal-looking names different: the only folding needed is ASCII
+letter case, done by ``username_key``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+
+from . import tokens
+from .http import HTTPError, Request, Response, envelope, iso_time, string_field
+
+auth_log = logging.getLogger("authupload.auth")
+
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9\u4e00-\u9fa5]{6,32}")
+
+
+def username_key(username: str) -> str:
+    """The form that must be unique: ASCII letters lowercased, everything else as is."""
+    return username.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def check_username(username: str) -> None:
+    """400 unless the username follows the registration rule."""
+    if not USERNAME_PATTERN.fullmatch(username):
+        raise HTTPError(400, "invalid_field", field="username")
+
+
+def check_new_password(password: str, field: str, min_chars: int, max_chars: int) -> None:
+    """400 unless the length, in Unicode code points, is within the limits; nothing else is required."""
+    if not min_chars <= len(password) <= max_chars:
+        raise HTTPError(400, "invalid_field", field=field,
+                        values={"min_chars": min_chars, "max_chars": max_chars})
+
+
+def log_login(outcome: str, address: str, username: str) -> None:
+    """One line per attempt, e.g. for fail2ban: ``login failed address=203.0.113.9 user="bob"``.
+
+    The username is JSON-quoted: quotes, backslashes and control characters are
+    escaped, so no input can forge a second line or a fake field.
+    """
+    auth_log.info("login %s address=%s user=%s", outcome, address, json.dumps(username[:64]))
+
+
+def user_json(row) -> dict:
+    return {"id": row["id"], "username": row["username"], "created_at": iso_time(row["created_at"])}
+
+
+def token_json(request: Request, user, auth_time: float) -> dict:
+    """A fresh access token for ``user``, in the shape login, password and refresh return."""
+    ttl = request.app.config.token_ttl_seconds
+    access_token = request.app.tokens.issue(
+        user["id"], user["username"], user["token_version"], tokens.ACCESS, ttl, auth_time=int(auth_time)
+    )
+    return {"access_token": access_token, "token_type": "bearer", "expires_in": ttl}
+
+
+def current_user(request: Request):
+    """The users row of the token's subject (the bearer middleware checked that it exists)."""
+    row = request.app.database.execute(
+        "SELECT * FROM users WHERE id = ?", (int(request.user["sub"]),)
+    ).fetchone()
+    if row is None:
+        raise tokens.unauthorized("token_revoked")
+    return row
+
+
+# --- handlers ------------------------------------------------------------------
+
+
+def register(request: Request) -> Response:
+    config = request.app.config
+    body = request.json()
+    username = string_field(body, "username")
+    password = string_field(body, "password")
+    check_username(username)
+    check_new_password(password, "password", config.password_min_chars, config.password_max_chars)
+    database = request.app.database
+    # A cheap early answer for the common case; the UNIQUE constraint below is what really decides.
+    if database.execute("SELECT 1 FROM users WHERE username_key = ?", (username_key(username),)).fetchone():
+        raise HTTPError(409, "username_taken")
+    password_hash = request.app.passwords.hash_password(password)
+    # Race-safe: of two registrations for one name, the UNIQUE(username_key)
+    # constraint lets exactly one insert a row; the other gets no id back.
+    row = database.execute(
+        "INSERT INTO users (username, username_key, password_hash, created_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (username_key) DO NOTHING RETURNING *",
+        (username, username_key(username), password_hash, config.clock()),
+    ).fetchone()
+    if row is None:
+        raise HTTPError(409, "username_taken")
+    return envelope(request.language, 200, "registered", user_json(row))
+
+
+def login(request: Request) -> Response:
+    body = request.json()
+    username = string_field(body, "username")
+    password = string_field(body, "password")
+    app = request.app
+    address = request.client_address
+    try:
+        attempt = app.throttle.reserve_attempt(username, address)
+    except HTTPError:
+        log_login("throttled", address, username)
+        raise
+    user = app.database.execute(
+        "SELECT * FROM users WHERE username_key = ?", (username_key(username),)
+    ).fetchone()
+    try:
+        # Unknown user: checked against a dummy hash, so it takes as long as a wrong password.
+        matched = app.passwords.verify_password(password, user["password_hash"] if user else None)
+    except HTTPError:
+        app.throttle.release(attempt)  # 503 busy: this attempt was never judged
+        raise
+    if not matched:
+        log_login("failed", address, username)
+        raise HTTPError(401, "invalid_credentials")
+    app.throttle.forgive(attempt)
+    log_login("succeeded", address, username)
+    return envelope(request.language, 200, "logged_in", token_json(request, user, app.config.clock()))
+
+
+def me(request: Request) -> Response:
+    user = current_user(request)
+    usage = request.app.storage.usage(user["id"])
+    data = user_json(user)
+    data["usage"] = {"files": usage["files"], "bytes": usage["bytes"], "quota_bytes": usage["quota_bytes"]}
+    return envelope(request.language, 200, "profile", data)
+
+
+def logout(request: Request) -> Response:
+    request.app.tokens.revoke(request.user)
+    return envelope(request.language, 200, "logged_out")
+
+
+def change_password(request: Request) -> Response:
+    config = request.app.config
+    body = request.json()
+    old_password = string_field(body, "old_password")
+    new_password = string_field(body, "new_password")
+    check_new_password(new_password, "new_password", config.password_min_chars, config.password_max_chars)
+    user = current_user(request)
+    passwords = request.app.passwords
+    if not passwords.verify_password(old_password, user["password_hash"]):
+        # 400, not 401: the session is fine, only the form field is wrong.
+        raise HTTPError(400, "wrong_old_password", field="old_password")
+    new_hash = passwords.hash_password(new_password)
+    # Bumping token_version kills every token and download link issued before.
+    user = request.app.database.execute(
+        "UPDATE users SET password_hash = ?, token_version = token_version + 1 WHERE id = ? RETURNING *",
+        (new_hash, user["id"]),
+    ).fetchone()
+    return envelope(request.language, 200, "password_changed", token_json(request, user, config.clock()))
+
+
+def refresh_token(request: Request) -> Response:
+    config = request.app.config
+    auth_time = request.user.get("auth_time", request.user["iat"])
+    if config.clock() - auth_time > config.session_max_seconds:
+        raise tokens.unauthorized("token_expired")  # the session is too old: log in with the password
+    return envelope(request.language, 200, "token_refreshed", token_json(request, current_user(request), auth_time))
+

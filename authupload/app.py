@@ -1,0 +1,98 @@
+"""The whole application on one screen: the route table and the middleware stack.
+
+Read top to bottom: ``ROUTES`` says which handler answers which request (it is
+API.md in table form); ``create_app`` opens the data directory, builds the
+services the handlers share, and wraps the router in its middleware:
+
+    access_log → security_headers → cors → bearer → router → handler
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from . import accounts, files, meta, resumable, uploads
+from .config import Config
+from .db import Database
+from .middleware import access_log, bearer, cors, security_headers
+from .passwords import HashGate, PasswordHasher
+from .routing import Route, Router
+from .static import serve_public
+from .storage import Storage
+from .throttle import LoginThrottle
+from .tokens import ACCESS, UPLOAD, TokenService, load_signing_key
+
+SIGNED_IN = (ACCESS,)  # an access token from login
+SIGNED_IN_OR_UPLOAD = (ACCESS, UPLOAD)  # or the token scoped to one resumable upload
+
+ROUTES = [
+    # accounts
+    Route("POST", "/api/register", accounts.register, body="json", summary="Create an account."),
+    Route("POST", "/api/login", accounts.login, body="json", summary="Exchange username and password for a token."),
+    Route("GET", "/api/me", accounts.me, SIGNED_IN, summary="Who I am and how much I store."),
+    Route("POST", "/api/logout", accounts.logout, SIGNED_IN, summary="Revoke this token."),
+    Route("POST", "/api/password", accounts.change_password, SIGNED_IN, body="json",
+          summary="Change the password; every earlier token and link dies."),
+    Route("POST", "/api/token/refresh", accounts.refresh_token, SIGNED_IN, summary="A fresh token for this session."),
+    # files
+    Route("POST", "/api/files", uploads.upload_files, SIGNED_IN, body="multipart", summary="Upload files (multipart)."),
+    Route("POST", "/api/upload_binary", uploads.upload_binary, SIGNED_IN, body="multipart",
+          summary="Upload files; the tutorial's path, with an optional filename rename."),
+    Route("GET", "/api/files", files.list_files, SIGNED_IN, summary="My files, newest first."),
+    Route("GET", "/api/files/{file_id}", files.download_file, SIGNED_IN, summary="A file's bytes (Range, ETag)."),
+    Route("DELETE", "/api/files/{file_id}", files.delete_file, SIGNED_IN, summary="Delete a file."),
+    Route("POST", "/api/files/{file_id}/link", files.create_link, SIGNED_IN,
+          summary="A short-lived download link that needs no header."),
+    Route("GET", "/api/files/{file_id}/download", files.download_by_link,
+          summary="Download through a link (?token=…)."),
+    # resumable uploads (tus 1.0)
+    Route("OPTIONS", "/api/uploads", resumable.describe_server, summary="tus: versions, extensions, limits."),
+    Route("POST", "/api/uploads", resumable.create_upload, SIGNED_IN, summary="tus: create an upload."),
+    Route("HEAD", "/api/uploads/{upload_id}", resumable.upload_offset, SIGNED_IN_OR_UPLOAD,
+          summary="tus: how many bytes are stored."),
+    Route("PATCH", "/api/uploads/{upload_id}", resumable.append_chunk, SIGNED_IN_OR_UPLOAD, body="chunk",
+          summary="tus: append bytes at Upload-Offset."),
+    Route("DELETE", "/api/uploads/{upload_id}", resumable.cancel_upload, SIGNED_IN_OR_UPLOAD,
+          summary="tus: abandon an upload."),
+    # the service itself
+    Route("GET", "/api/health", meta.health, summary="Is the server up?"),
+    Route("GET", "/api/openapi.json", meta.openapi_document, summary="This API, described in OpenAPI 3.1."),
+]
+
+
+@dataclasses.dataclass
+class Services:
+    """What handlers share, reached as ``request.app``."""
+
+    config: Config
+    database: Database
+    tokens: TokenService
+    passwords: PasswordHasher
+    throttle: LoginThrottle
+    storage: Storage
+    routes: list
+
+
+def create_app(config: Config):
+    """Open (or create) the data directory and return the WSGI application."""
+    config.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # private: keys, hashes, files
+    database = Database(config.data_dir / "authupload.db")
+    storage = Storage(database, config)
+    storage.clear_debris()
+    resumable.remove_expired_uploads(database, storage, config)
+    services = Services(
+        config=config,
+        database=database,
+        tokens=TokenService(load_signing_key(config.secret, config.data_dir), database, config.clock),
+        passwords=PasswordHasher(config.bcrypt_cost, HashGate(config.hash_concurrency, config.hash_queue_limit)),
+        throttle=LoginThrottle(database, config),
+        storage=storage,
+        routes=ROUTES,
+    )
+    router = Router(ROUTES, services, fallback=serve_public)
+    app = bearer(router, services.tokens)
+    app = cors(app, config.cors_origins, config.cors_max_age_seconds)
+    app = security_headers(app)
+    app = access_log(app)
+    app.services = services  # for tests and serve.py: the same objects the handlers use
+    return app

@@ -1,0 +1,198 @@
+"""Every setting of authupload, in one frozen dataclass.
+
+Each limit is defined here once, named with its unit, with a one-line reason.
+A setting comes, in order of precedence, from a command-line flag, from an
+``AUTHUPLOAD_<NAME>`` environment variable, or from the default below; the
+defaults serve a private upload box on a laptop.
+
+``Config.from_sources(argv, environ)`` reads flags and environment; tests build
+``Config(data_dir=tmp_path, bcrypt_cost=4, ...)`` directly. ``clock`` is the one
+source of "now" for every time-based rule, so tests can move time instead of
+sleeping.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import time
+from pathlib import Path
+from typing import Callable
+
+KIB = 1024
+MIB = 1024 * KIB
+GIB = 1024 * MIB
+
+
+def setting(default, help_text: str):
+    """A config field with its default and the one-line reason shown by --help."""
+    return dataclasses.field(default=default, metadata={"help": help_text})
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    # --- where and how to serve -------------------------------------------
+    host: str = setting(
+        "127.0.0.1", "Interface to listen on; loopback by default so a laptop does not publish it."
+    )
+    port: int = setting(8080, "TCP port to listen on.")
+    data_dir: Path = setting(
+        Path("data"), "Database, signing key and stored files; nothing is written outside it."
+    )
+    threads: int = setting(
+        8, "waitress worker threads: requests handled at once (bcrypt runs in them)."
+    )
+    public_dir: Path = setting(
+        Path(__file__).resolve().parent.parent / "public", "The browser pages and their assets."
+    )
+    trusted_proxy: str = setting(
+        "", "Address of a reverse proxy whose X-Forwarded-For is believed; empty: none."
+    )
+
+    # --- accounts ---------------------------------------------------------
+    bcrypt_cost: int = setting(
+        12, "bcrypt work factor: each +1 doubles the time of a hash (12 ≈ 0.3 s here)."
+    )
+    password_min_chars: int = setting(
+        8, "Shortest password accepted at registration (OWASP ASVS 6.2.1; the tutorial used 6)."
+    )
+    password_max_chars: int = setting(
+        1024, "Longest password: long enough for passphrases, short enough to bound hashing work."
+    )
+    hash_concurrency: int = setting(
+        os.cpu_count() or 2, "bcrypt calls running at once: more than the cores only adds waiting."
+    )
+    hash_queue_limit: int = setting(
+        4, "Logins allowed to wait for a bcrypt slot; beyond that 503, so threads stay free."
+    )
+
+    # --- tokens -----------------------------------------------------------
+    token_ttl_seconds: int = setting(
+        30 * 60, "Lifetime of an access token; a page refreshes it before it runs out."
+    )
+    session_max_seconds: int = setting(
+        7 * 24 * 3600, "A refresh is refused once this long has passed since the password login."
+    )
+    link_ttl_seconds: int = setting(
+        5 * 60, "Lifetime of a download link (a URL that works without the Authorization header)."
+    )
+    secret: str = setting(
+        "", "HS256 signing key; empty: a random key kept in <data_dir>/secret.key (0600)."
+    )
+
+    # --- failed-login throttling -----------------------------------------
+    login_window_seconds: int = setting(15 * 60, "How far back failed logins are counted.")
+    login_lock_seconds: int = setting(
+        15 * 60, "How long a username or an address stays locked once over its limit."
+    )
+    max_failures_per_username: int = setting(
+        10, "Failures for one username (any letter case) within the window before it locks."
+    )
+    max_failures_per_address: int = setting(
+        50, "Failures from one client address within the window before it locks."
+    )
+
+    # --- uploads ----------------------------------------------------------
+    max_file_bytes: int = setting(1 * GIB, "Largest single file.")
+    quota_bytes: int = setting(
+        10 * GIB, "Bytes one user may store, open resumable uploads included."
+    )
+    max_json_bytes: int = setting(64 * KIB, "Largest JSON request body.")
+    max_parts_per_upload: int = setting(
+        1000, "Multipart parts in one request: bounds the work a crafted body can cause."
+    )
+    upload_expiry_seconds: int = setting(
+        24 * 3600, "An unfinished resumable upload is deleted this long after it was created."
+    )
+    read_chunk_bytes: int = setting(
+        1 * MIB, "Bytes read from a body or a file at once: fast, yet memory stays flat."
+    )
+    min_free_disk_bytes: int = setting(
+        64 * MIB, "Uploads are refused (507) rather than fill the disk below this."
+    )
+
+    # --- HTTP -------------------------------------------------------------
+    cors_origins: tuple[str, ...] = setting(
+        ("*",), "Browser origins allowed to call the API; '*' is safe: auth is a header, not a cookie."
+    )
+    cors_max_age_seconds: int = setting(600, "How long a browser may cache a preflight answer.")
+
+    clock: Callable[[], float] = setting(
+        time.time, "Current time in seconds since the epoch (tests pass a clock they can move)."
+    )
+
+    @property
+    def max_request_bytes(self) -> int:
+        """The largest request body the server reads at all.
+
+        One file at the size limit plus room for multipart framing. waitress
+        refuses bigger bodies before the application runs (see server.py).
+        """
+        return self.max_file_bytes + 1 * MIB
+
+    @classmethod
+    def from_sources(cls, argv: list[str] | None = None, environ=os.environ) -> "Config":
+        """Build a Config from command-line flags, then AUTHUPLOAD_* variables, then defaults."""
+        parser = argument_parser()
+        args = parser.parse_args(argv)
+        values = {}
+        for field in _settable_fields():
+            flag_value = getattr(args, field.name)
+            env_value = environ.get("AUTHUPLOAD_" + field.name.upper())
+            if flag_value is not None:
+                values[field.name] = flag_value
+            elif env_value is not None:
+                try:
+                    values[field.name] = _convert(field, env_value)
+                except ValueError:
+                    parser.error(f"AUTHUPLOAD_{field.name.upper()}: not a valid value: {env_value!r}")
+        return cls(**values)
+
+
+def _settable_fields():
+    return [f for f in dataclasses.fields(Config) if f.name not in ("clock", "public_dir")]
+
+
+def _convert(field: dataclasses.Field, text: str):
+    default = field.default
+    if isinstance(default, bool):
+        return text.lower() in ("1", "true", "yes")
+    if isinstance(default, int):
+        return int(text)
+    if isinstance(default, Path):
+        return Path(text)
+    if isinstance(default, tuple):
+        return _comma_list(text)
+    return text
+
+
+def _comma_list(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def argument_parser() -> argparse.ArgumentParser:
+    """The flags of serve.py: one per setting, documented from the field's text."""
+    parser = argparse.ArgumentParser(
+        prog="serve.py",
+        description="authupload: registration, login and authenticated file upload.",
+        epilog="Every flag can also be set as an environment variable, "
+        "e.g. --max-file-bytes as AUTHUPLOAD_MAX_FILE_BYTES.",
+    )
+    for field in _settable_fields():
+        flag = "--" + field.name.replace("_", "-")
+        default = field.default
+        help_text = f"{field.metadata['help']} (default: {_show(default)})".replace("%", "%%")
+        if isinstance(default, tuple):
+            parser.add_argument(flag, type=_comma_list, help=help_text + "; comma-separated")
+        else:
+            parser.add_argument(flag, type=type(default), help=help_text)
+    return parser
+
+
+def _show(value) -> str:
+    if isinstance(value, tuple):
+        return ",".join(value)
+    if isinstance(value, str) and not value:
+        return "none"
+    return str(value)

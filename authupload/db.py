@@ -1,0 +1,131 @@
+"""The SQLite database: connections, transactions and the schema.
+
+One file, ``<data_dir>/authupload.db``, shared by every thread and by every
+server process that uses the same data directory. Three settings make that safe:
+
+- ``journal_mode=WAL``: readers never block the writer and vice versa;
+- ``busy_timeout``: a writer waits for another writer instead of failing;
+- ``BEGIN IMMEDIATE`` for every read-then-write transaction: it takes the write
+  lock *before* reading, so two requests can never both read "name is free" and
+  both insert. (A plain ``BEGIN`` would take the lock only at the first write and,
+  under WAL, fail at once with "database is locked" instead of waiting.)
+
+Each thread keeps one connection (``sqlite3`` connections must not be shared
+across threads), in autocommit mode (``isolation_level=None``) so that the
+transactions are exactly the ones written with ``transaction()``.
+
+The schema is a list of migrations; ``PRAGMA user_version`` records how many
+have run, so an old database is upgraded in place at start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from pathlib import Path
+
+BUSY_TIMEOUT_MS = 10_000  # how long a writer waits for another process's write lock
+
+MIGRATIONS = [
+    # 1: accounts, tokens and throttling
+    """
+    CREATE TABLE users (
+        id             INTEGER PRIMARY KEY,
+        username       TEXT NOT NULL,                -- as the user typed it
+        username_key   TEXT NOT NULL UNIQUE,         -- ASCII-lowercased: the UNIQUE makes racing registrations safe
+        password_hash  TEXT NOT NULL,
+        token_version  INTEGER NOT NULL DEFAULT 0,   -- +1 on password change: older tokens and links die
+        created_at     REAL NOT NULL
+    );
+    CREATE TABLE revoked_tokens (
+        jti         TEXT PRIMARY KEY,
+        expires_at  REAL NOT NULL                    -- after this the token is dead anyway, so the row can go
+    );
+    CREATE TABLE login_failures (
+        scope  TEXT NOT NULL,                        -- 'username' or 'address'
+        key    TEXT NOT NULL,
+        at     REAL NOT NULL
+    );
+    CREATE INDEX login_failures_by_key ON login_failures (scope, key, at);
+    """,
+    # 2: stored files and resumable uploads
+    """
+    CREATE TABLE files (
+        id            TEXT PRIMARY KEY,              -- random, also the name on disk
+        user_id       INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        name          TEXT NOT NULL,                 -- the cleaned client name: display only
+        size          INTEGER NOT NULL,
+        sha256        TEXT NOT NULL,
+        content_type  TEXT NOT NULL,
+        uploaded_at   REAL NOT NULL
+    );
+    CREATE INDEX files_by_user ON files (user_id, uploaded_at DESC, id);
+    CREATE TABLE uploads (
+        id            TEXT PRIMARY KEY,              -- random, also the name of the partial file
+        user_id       INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        length        INTEGER NOT NULL,              -- Upload-Length: reserved against the quota
+        offset        INTEGER NOT NULL DEFAULT 0,    -- bytes stored so far
+        metadata      TEXT NOT NULL,                 -- Upload-Metadata as received, echoed by HEAD
+        name          TEXT NOT NULL,
+        content_type  TEXT NOT NULL,
+        created_at    REAL NOT NULL,
+        expires_at    REAL NOT NULL,
+        file_id       TEXT                           -- set once complete
+    );
+    CREATE INDEX uploads_by_user ON uploads (user_id);
+    CREATE INDEX uploads_by_expiry ON uploads (expires_at);
+    """,
+]
+
+
+class Database:
+    """Per-thread connections to one SQLite file, and short transactions on them."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._local = threading.local()
+        with self.transaction() as connection:
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in _statements(script):
+                    connection.execute(statement)
+                connection.execute(f"PRAGMA user_version = {number:d}")  # PRAGMA takes no parameters
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection, opened on first use."""
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+            connection.row_factory = sqlite3.Row
+            connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS:d}")
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA foreign_keys = ON")  # off by default, per connection
+            self._local.connection = connection
+        return connection
+
+    @contextlib.contextmanager
+    def transaction(self):
+        """``BEGIN IMMEDIATE`` … ``COMMIT``, or ``ROLLBACK`` if the block raises."""
+        connection = self.connection()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield connection
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
+    def execute(self, sql: str, parameters=()) -> sqlite3.Cursor:
+        """One statement outside any explicit transaction (SQLite makes it atomic by itself)."""
+        return self.connection().execute(sql, parameters)
+
+
+def _statements(script: str):
+    """Split a SQL script into statements (``executescript`` would COMMIT our transaction)."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            yield pending
+            pending = ""

@@ -1,0 +1,205 @@
+"""The small HTTP vocabulary the handlers speak: Request, Response, HTTPError.
+
+WSGI (PEP 3333) hands an application a dict of CGI-style variables (``environ``)
+and a ``start_response`` callable. Only the router and the middleware touch
+those directly; a handler receives a ``Request`` and returns a ``Response`` or
+raises an ``HTTPError``. Every answer under ``/api/`` is the JSON envelope
+``{"code", "message", "data"}``, built here by ``envelope()``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from http import HTTPStatus
+from typing import Any, Iterable
+from urllib.parse import parse_qsl
+
+from . import i18n
+
+JSON_TYPE = "application/json; charset=utf-8"
+
+# Statuses that http.HTTPStatus does not know: 460 comes from the tus protocol.
+EXTRA_REASONS = {460: "Checksum Mismatch"}
+
+
+class HTTPError(Exception):
+    """An answer other than success, raised anywhere below the router.
+
+    ``status`` is the HTTP status; ``key`` the stable error key of API.md that
+    clients switch on; ``field`` names the request field at fault, if one is;
+    ``headers`` are added to the response (``Retry-After``, ``Allow`` …);
+    ``values`` fill placeholders of the human message.
+    """
+
+    def __init__(self, status: int, key: str, *, field: str | None = None,
+                 headers: Iterable[tuple[str, str]] = (), values: dict | None = None):
+        super().__init__(f"{status} {key}" + (f" ({field})" if field else ""))
+        self.status = status
+        self.key = key
+        self.field = field
+        self.headers = list(headers)
+        self.values = values or {}
+
+
+@dataclasses.dataclass
+class Response:
+    """A status, its headers and a body: an iterable of bytes (PEP 3333)."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: Iterable[bytes] = (b"",)
+
+    def start(self, start_response) -> Iterable[bytes]:
+        start_response(status_line(self.status), self.headers)
+        return self.body
+
+
+def status_line(status: int) -> str:
+    """``404`` → ``"404 Not Found"``: WSGI wants the reason phrase too."""
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        reason = EXTRA_REASONS.get(status, "Unknown")
+    return f"{status} {reason}"
+
+
+def envelope(language: str, status: int, key: str, data: Any = None,
+             headers: Iterable[tuple[str, str]] = (), field: str | None = None,
+             values: dict | None = None) -> Response:
+    """The JSON envelope: ``code`` equals the HTTP status, always."""
+    body = json.dumps(
+        {"code": status, "message": i18n.message(key, language, field, **(values or {})), "data": data},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode("utf-8")
+    return Response(status, [
+        ("Content-Type", JSON_TYPE),
+        ("Content-Length", str(len(body))),
+        # The message depends on Accept-Language, so caches must key on it.
+        ("Vary", "Accept-Language"),
+        *headers,
+    ], [body])
+
+
+def error_envelope(language: str, error: HTTPError) -> Response:
+    """The envelope of an error: ``data`` names its key (and field) for programs."""
+    data = {"error": error.key}
+    if error.field:
+        data["field"] = error.field
+    headers = list(error.headers)
+    if error.status == 401 and not any(name == "WWW-Authenticate" for name, _ in headers):
+        headers.append(("WWW-Authenticate", "Bearer"))  # RFC 9110 §11.6.1: every 401 names a scheme
+    return envelope(language, error.status, error.key, data, headers, error.field, error.values)
+
+
+def media_type(content_type: str) -> str:
+    """``"Application/JSON; charset=utf-8"`` → ``"application/json"`` (RFC 9110 §8.3.1)."""
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+class Request:
+    """A read-only view of one WSGI request, plus what the router learned about it."""
+
+    def __init__(self, environ: dict, app=None, params: dict | None = None):
+        self.environ = environ
+        self.app = app  # the Services of app.py: config, database, tokens …
+        self.params = params or {}  # values captured from the path, e.g. {"file_id": "…"}
+        self.method: str = environ["REQUEST_METHOD"].upper()
+        # WSGI carries the raw path as latin-1 code points; the URL itself is UTF-8.
+        self.path: str = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
+        self.language: str = i18n.negotiate_language(environ.get("HTTP_ACCEPT_LANGUAGE", ""))
+
+    def header(self, name: str, default: str = "") -> str:
+        """A request header by its HTTP name (``"Upload-Offset"``)."""
+        key = name.upper().replace("-", "_")
+        if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            return self.environ.get(key, default)  # these two have no HTTP_ prefix in WSGI
+        return self.environ.get("HTTP_" + key, default)
+
+    @property
+    def query(self) -> dict[str, str]:
+        """Query parameters; the last of repeated names wins."""
+        return dict(parse_qsl(self.environ.get("QUERY_STRING", ""), keep_blank_values=True))
+
+    @property
+    def content_length(self) -> int:
+        """The body size waitress measured (it de-chunks and sets this); 0 if absent."""
+        try:
+            return max(0, int(self.environ.get("CONTENT_LENGTH") or 0))
+        except ValueError:
+            raise HTTPError(400, "bad_request") from None
+
+    @property
+    def user(self):
+        """The verified token claims of the caller (set by the router), or None."""
+        return self.environ.get("authupload.claims")
+
+    @property
+    def client_address(self) -> str:
+        """Who is calling: REMOTE_ADDR, which waitress rewrites from a trusted proxy's header."""
+        return self.environ.get("REMOTE_ADDR", "")
+
+    def read_body(self, limit: int) -> bytes:
+        """The whole body, which must not exceed ``limit`` bytes (else 413)."""
+        length = self.content_length
+        if length > limit:
+            raise HTTPError(413, "body_too_large")
+        return self.environ["wsgi.input"].read(length) if length else b""
+
+    def json(self) -> dict:
+        """The body as a JSON object, checked as API.md says: 415, 413, then 400."""
+        if media_type(self.header("Content-Type")) != "application/json":
+            raise HTTPError(415, "unsupported_media_type")
+        raw = self.read_body(self.app.config.max_json_bytes)
+        try:
+            value = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            raise HTTPError(400, "invalid_json") from None
+        if not isinstance(value, dict):
+            raise HTTPError(400, "invalid_json")
+        return value
+
+
+def string_field(body: dict, name: str) -> str:
+    """``body[name]`` if it is a string that can be stored as UTF-8, else 400 naming the field.
+
+    JSON can carry lone surrogates (``"\\ud800"``) that Python accepts but
+    UTF-8 cannot encode; refusing them here keeps them out of the database.
+    """
+    value = body.get(name)
+    if not isinstance(value, str):
+        raise HTTPError(400, "invalid_field", field=name)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise HTTPError(400, "invalid_field", field=name) from None
+    return value
+
+
+def iso_time(timestamp: float) -> str:
+    """Seconds since the epoch → ``"2026-11-25T04:30:00Z"`` (RFC 3339, UTC)."""
+    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def not_modified(request: Request, etag: str, modified_at: float) -> bool:
+    """Whether a GET/HEAD may be answered ``304 Not Modified`` (RFC 9110 §13.2.2).
+
+    ``If-None-Match`` decides when present (weak comparison: ``W/"x"`` equals
+    ``"x"``); only without it is ``If-Modified-Since`` considered, at one-second
+    resolution since HTTP dates have no finer.
+    """
+    if_none_match = request.header("If-None-Match")
+    if if_none_match:
+        tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        return "*" in tags or etag.removeprefix("W/") in tags
+    if_modified_since = request.header("If-Modified-Since")
+    if if_modified_since:
+        try:
+            since = parsedate_to_datetime(if_modified_since).timestamp()
+        except (TypeError, ValueError):
+            return False  # an unparseable date is ignored (RFC 9110 §13.1.3)
+        return int(modified_at) <= since
+    return False

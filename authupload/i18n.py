@@ -1,0 +1,119 @@
+"""Human messages, by stable key, in English and Simplified Chinese.
+
+Every envelope carries a ``message`` for people and, on errors, a ``data.error``
+key for programs. Programs (our pages included) translate by key; the message
+is a convenience, chosen by the request's ``Accept-Language`` (RFC 9110
+§12.5.4). Because the body depends on that header, every envelope carries
+``Vary: Accept-Language`` so a cache never serves Chinese to an English reader.
+
+A key may be refined by a field (``invalid_field.username``): the more
+specific message wins where one exists.
+"""
+
+from __future__ import annotations
+
+ENGLISH = "en"
+CHINESE = "zh"
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # successes
+    "ok": ("OK.", "成功。"),
+    "registered": ("Registered.", "注册成功。"),
+    "logged_in": ("Logged in.", "登录成功。"),
+    "logged_out": ("Logged out.", "已退出登录。"),
+    "password_changed": ("Password changed; other sessions were signed out.", "密码已修改，其他会话已退出。"),
+    "token_refreshed": ("Token refreshed.", "令牌已刷新。"),
+    "profile": ("Your account.", "您的账户。"),
+    "uploaded": ("Uploaded.", "上传成功。"),
+    "file_list": ("Your files.", "您的文件。"),
+    "file_deleted": ("File deleted.", "文件已删除。"),
+    "link_created": ("Download link created.", "下载链接已生成。"),
+    "healthy": ("The server is running.", "服务器运行正常。"),
+    # request errors
+    "invalid_json": ("The body is not a valid UTF-8 JSON object.", "请求体不是有效的 UTF-8 JSON 对象。"),
+    "unsupported_media_type": ("This Content-Type is not accepted here.", "不接受此 Content-Type。"),
+    "body_too_large": ("The request body is too large.", "请求体过大。"),
+    "invalid_field": ("A field is missing or not valid.", "字段缺失或无效。"),
+    "invalid_field.username": (
+        "Username must be 6–32 letters, digits or Chinese characters.",
+        "用户名须为 6–32 个字母、数字或汉字。",
+    ),
+    "invalid_field.password": (
+        "Password must be {min_chars}–{max_chars} characters.",
+        "密码长度须为 {min_chars}–{max_chars} 个字符。",
+    ),
+    "invalid_field.new_password": (
+        "The new password must be {min_chars}–{max_chars} characters.",
+        "新密码长度须为 {min_chars}–{max_chars} 个字符。",
+    ),
+    "invalid_query": ("A query parameter is not valid.", "查询参数无效。"),
+    "bad_request": ("The request is malformed.", "请求格式错误。"),
+    "headers_too_large": ("The request headers are too large.", "请求头过大。"),
+    # accounts
+    "username_taken": ("This username is already taken.", "该用户名已被占用。"),
+    "invalid_credentials": ("Wrong username or password.", "用户名或密码错误。"),
+    "too_many_attempts": ("Too many failed logins; try again later.", "登录失败次数过多，请稍后再试。"),
+    "wrong_old_password": ("The current password is wrong.", "当前密码错误。"),
+    "session_too_old": ("Please log in again with your password.", "请重新使用密码登录。"),
+    "server_busy": ("The server is busy; try again in a moment.", "服务器繁忙，请稍后再试。"),
+    # tokens
+    "token_missing": ("Log in first: this needs a bearer token.", "请先登录：需要 Bearer 令牌。"),
+    "token_invalid": ("The token is not valid.", "令牌无效。"),
+    "token_expired": ("The token has expired; log in again.", "令牌已过期，请重新登录。"),
+    "token_revoked": ("The token was revoked; log in again.", "令牌已被撤销，请重新登录。"),
+    # routing
+    "not_found": ("Not found.", "未找到。"),
+    "method_not_allowed": ("This method is not allowed here.", "不允许使用此方法。"),
+    # files
+    "invalid_multipart": ("The multipart body is malformed or has no file part.", "multipart 请求体格式错误或缺少 file 部分。"),
+    "file_too_large": ("The file is larger than the size limit.", "文件超过大小限制。"),
+    "quota_exceeded": ("This would exceed your storage quota.", "这将超出您的存储配额。"),
+    "range_not_satisfiable": ("The requested range is outside the file.", "请求的范围超出文件大小。"),
+    "insufficient_storage": ("The server has run out of storage space.", "服务器存储空间不足。"),
+    # resumable uploads
+    "upload_created": ("Upload created.", "上传已创建。"),
+    "tus_version_unsupported": ("Only tus 1.0.0 is supported.", "仅支持 tus 1.0.0。"),
+    "offset_mismatch": ("Upload-Offset does not match the bytes stored.", "Upload-Offset 与已存储的字节数不符。"),
+    "upload_length_exceeded": ("This chunk would pass Upload-Length.", "该分块将超出 Upload-Length。"),
+    "checksum_mismatch": ("The chunk does not match its Upload-Checksum.", "分块与其 Upload-Checksum 不符。"),
+    "checksum_algorithm_unsupported": ("This checksum algorithm is not supported.", "不支持此校验算法。"),
+    "invalid_header": ("A header is missing or not valid.", "请求头缺失或无效。"),
+    # the last resort
+    "server_error": ("Something went wrong on the server.", "服务器内部错误。"),
+}
+
+
+def negotiate_language(accept_language: str) -> str:
+    """Pick English or Chinese from an Accept-Language header.
+
+    Language ranges are tried by descending quality (``q``), in header order
+    among equals; the first ``zh`` or ``en`` range wins (``zh-CN``, ``zh-TW``
+    and ``zh-Hans`` are all Chinese here). Anything else falls back to English.
+    """
+    ranges = []
+    for position, item in enumerate(accept_language.split(",")):
+        tag, _, params = item.strip().partition(";")
+        quality = 1.0
+        name, _, value = params.strip().partition("=")
+        if name.strip() == "q":
+            try:
+                quality = float(value)
+            except ValueError:
+                continue
+        ranges.append((-quality, position, tag.strip().lower()))
+    for negative_quality, _, tag in sorted(ranges):
+        if negative_quality >= 0:
+            break  # q=0 means "not acceptable"
+        primary = tag.split("-")[0]
+        if primary in (ENGLISH, CHINESE):
+            return primary
+    return ENGLISH
+
+
+def message(key: str, language: str, field: str | None = None, **values) -> str:
+    """The sentence for ``key`` (refined by ``field`` where one exists) in ``language``.
+
+    ``values`` fill the sentence's ``{placeholders}``, e.g. a configured limit.
+    """
+    english, chinese = MESSAGES.get(f"{key}.{field}") or MESSAGES.get(key) or MESSAGES["server_error"]
+    return (chinese if language == CHINESE else english).format(**values)

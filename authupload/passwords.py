@@ -1,0 +1,76 @@
+"""Password hashing with bcrypt: slow on purpose, exact, and bounded.
+
+Slow on purpose: bcrypt's cost makes each guess against a stolen database
+expensive (cost 12 ≈ 0.3 s here). The same slowness makes login the most
+expensive request, so two guards keep it in check:
+
+- ``HashGate`` lets only ``hash_concurrency`` hashes run at once (more than the
+  cores only adds waiting) and only ``hash_queue_limit`` more wait for a slot.
+  A login beyond that is answered ``503`` at once instead of taking a server
+  thread hostage, so a burst of logins cannot starve health checks and downloads.
+  bcrypt releases the GIL while it works, so the slots run truly in parallel.
+
+Exact: bcrypt reads at most 72 bytes (and bcrypt 5 refuses more). Every password
+is first reduced to the base64 of its SHA-256 (44 ASCII bytes, no NUL), so two
+passwords that differ anywhere — even after byte 72 — stay different, and a
+1024-character password is no crash.
+
+Timing: ``verify_password(password, None)`` checks against a dummy hash of the
+same cost, so "no such user" takes as long as "wrong password" and the two
+cannot be told apart by a stopwatch.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import threading
+
+import bcrypt
+
+from .http import HTTPError
+
+
+def _prehash(password: str) -> bytes:
+    return base64.b64encode(hashlib.sha256(password.encode("utf-8")).digest())
+
+
+class HashGate:
+    """At most ``running`` hashes at once, at most ``waiting`` more queued; the rest get 503."""
+
+    def __init__(self, running: int, waiting: int):
+        self._slots = threading.BoundedSemaphore(running)
+        self._admitted = threading.BoundedSemaphore(running + waiting)
+
+    def __enter__(self):
+        if not self._admitted.acquire(blocking=False):
+            raise HTTPError(503, "server_busy", headers=[("Retry-After", "1")])
+        self._slots.acquire()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._slots.release()
+        self._admitted.release()
+
+
+class PasswordHasher:
+    """Hash and verify passwords at a configured bcrypt cost, through one HashGate."""
+
+    def __init__(self, cost: int, gate: HashGate):
+        self.cost = cost
+        self.gate = gate
+        # Hashed once at start so unknown users cost one real bcrypt check.
+        self._dummy_hash = bcrypt.hashpw(b"no user has this password", bcrypt.gensalt(cost))
+
+    def hash_password(self, password: str) -> str:
+        """A new salted bcrypt hash of ``password``, as text for the database."""
+        with self.gate:
+            return bcrypt.hashpw(_prehash(password), bcrypt.gensalt(self.cost)).decode("ascii")
+
+    def verify_password(self, password: str, stored_hash: str | None) -> bool:
+        """True if ``password`` matches ``stored_hash``; with None, spend the same time and say False."""
+        with self.gate:
+            if stored_hash is None:
+                bcrypt.checkpw(_prehash(password), self._dummy_hash)
+                return False
+            return bcrypt.checkpw(_prehash(password), stored_hash.encode("ascii"))

@@ -1,0 +1,105 @@
+"""The router: from (method, path) to a handler, as a plain WSGI application.
+
+A ``Route`` is one row of the table at the top of app.py: method, path pattern,
+handler, the token purposes it accepts, and a one-line summary (the same rows
+build /api/openapi.json). Patterns name their variables in braces:
+``/api/files/{file_id}`` matches ``/api/files/3f9c…`` and the handler finds
+``request.params["file_id"]``. A variable matches one path segment, never a ``/``.
+
+Dispatch, in order (RFC 9110 §15.5.5–6):
+1. no pattern matches the path → ``404 not_found``;
+2. patterns match but none for this method → ``405 method_not_allowed`` with
+   ``Allow`` listing the methods that would work (``HEAD`` rides along with
+   ``GET``: it is answered as a ``GET`` without the body);
+3. the route wants a token → the bearer middleware's verdict is applied;
+4. the handler runs; an ``HTTPError`` becomes its envelope, and anything else
+   becomes a logged ``500 server_error`` that shows the client no detail.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+from typing import Callable
+
+from .http import HTTPError, Request, Response, error_envelope
+from .tokens import unauthorized
+
+log = logging.getLogger("authupload")
+
+
+@dataclasses.dataclass(frozen=True)
+class Route:
+    method: str
+    pattern: str
+    handler: Callable[[Request], Response]
+    auth: tuple[str, ...] = ()  # token purposes accepted; empty: no token needed
+    body: str = ""  # what the request carries: "json", "multipart", "chunk" or nothing
+    summary: str = ""
+
+    @property
+    def regex(self) -> re.Pattern:
+        return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.pattern) + "$")
+
+
+class Router:
+    """A WSGI application that dispatches to the routes' handlers."""
+
+    def __init__(self, routes: list[Route], services, fallback: Callable[[Request], Response]):
+        self.routes = routes
+        self.services = services
+        self.fallback = fallback  # everything outside /api/: the static pages
+        self._compiled = [(route, route.regex) for route in routes]
+
+    def __call__(self, environ, start_response):
+        request = Request(environ, self.services)
+        try:
+            response = self.dispatch(request)
+        except HTTPError as error:
+            response = error_envelope(request.language, error)
+        except Exception:
+            # The traceback goes to the server log, never to the client (API.md: no paths, no code).
+            log.exception("unhandled error in %s %s", request.method, request.path)
+            response = error_envelope(request.language, HTTPError(500, "server_error"))
+        if request.method == "HEAD":
+            response.body = (b"",)  # RFC 9110 §9.3.2: HEAD is GET without the content
+        return response.start(start_response)
+
+    def dispatch(self, request: Request) -> Response:
+        if not request.path.startswith("/api/"):
+            return self.fallback(request)
+        route, params = self.match(request.method, request.path)
+        request.params = params
+        if route.auth:
+            self.authorize(request, route)
+        return route.handler(request)
+
+    def match(self, method: str, path: str) -> tuple[Route, dict]:
+        """The route for ``method`` and ``path``, or the 404/405 that explains why there is none."""
+        allowed = []
+        for route, regex in self._compiled:
+            found = regex.match(path)
+            if found is None:
+                continue
+            if route.method == method or (method == "HEAD" and route.method == "GET"):
+                return route, found.groupdict()
+            allowed.append(route.method)
+        if not allowed:
+            raise HTTPError(404, "not_found")
+        if "GET" in allowed:
+            allowed.append("HEAD")
+        allow = ", ".join(sorted(set(allowed)))
+        raise HTTPError(405, "method_not_allowed", headers=[("Allow", allow)])
+
+    @staticmethod
+    def authorize(request: Request, route: Route) -> None:
+        """Apply the bearer middleware's verdict: claims of an accepted purpose, or 401."""
+        error = request.environ.get("authupload.token_error")
+        if error is not None:
+            raise error
+        claims = request.user
+        if claims is None:
+            raise unauthorized("token_missing")
+        if claims["purpose"] not in route.auth:
+            raise unauthorized("token_invalid")

@@ -1,0 +1,107 @@
+"""Serving the application with waitress, and what waitress answers by itself.
+
+waitress parses HTTP/1.1, runs the application in a pool of threads, and reads
+each request body completely (in memory up to 512 KiB, then in a temporary
+file) before the application sees it. Its limits are set from our Config:
+
+- ``max_request_body_size`` just above the largest file we accept, so a body
+  that can only fail is refused before it is read, from its ``Content-Length``;
+- ``trusted_proxy``: only a proxy we name may set the client address
+  (``X-Forwarded-For``); otherwise such headers are removed, so nobody can
+  dodge the login throttle by claiming another address.
+
+waitress answers a few errors itself, before the application runs (body too
+large, malformed request, headers too large) with a text page of its own. The
+API promises a JSON envelope for every ``/api/`` answer, so ``EnvelopeErrorTask``
+renders those errors as envelopes too.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import waitress
+from waitress.channel import HTTPChannel
+from waitress.task import ErrorTask
+
+from . import http, i18n, resumable
+from .app import create_app
+from .config import Config
+from .middleware import PAGE_CSP
+
+# waitress's own errors, by status, as our stable keys.
+WAITRESS_ERROR_KEYS = {400: "bad_request", 413: "body_too_large", 431: "headers_too_large"}
+HOUSEKEEPING_INTERVAL_SECONDS = 600  # how often expired resumable uploads are swept
+
+
+class EnvelopeErrorTask(ErrorTask):
+    """waitress's error answer, as our JSON envelope with our security headers."""
+
+    def execute(self):
+        error = self.request.error
+        key = WAITRESS_ERROR_KEYS.get(error.code, "server_error" if error.code >= 500 else "bad_request")
+        language = i18n.negotiate_language(self.request.headers.get("ACCEPT_LANGUAGE", ""))
+        response = http.error_envelope(language, http.HTTPError(error.code, key))
+        self.status = http.status_line(error.code)
+        self.response_headers.extend(response.headers)
+        self.response_headers += [
+            ("X-Content-Type-Options", "nosniff"),
+            ("Referrer-Policy", "no-referrer"),
+            ("Cache-Control", "no-store"),
+            ("Content-Security-Policy", PAGE_CSP),
+        ]
+        self.set_close_on_finish()  # the rest of the request was not read: the connection cannot be reused
+        body = b"".join(response.body)
+        self.content_length = len(body)
+        self.write(body)
+
+
+class EnvelopeChannel(HTTPChannel):
+    error_task_class = EnvelopeErrorTask
+
+
+def build_server(config: Config):
+    """The application, listening on config.host:config.port (not yet serving)."""
+    app = create_app(config)
+    proxy_settings = {}
+    if config.trusted_proxy:
+        proxy_settings = {"trusted_proxy": config.trusted_proxy,
+                          "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"}}
+    server = waitress.create_server(
+        app,
+        host=config.host,
+        port=config.port,
+        threads=config.threads,
+        ident="authupload",
+        max_request_body_size=config.max_request_bytes,
+        clear_untrusted_proxy_headers=True,
+        **proxy_settings,
+    )
+    server.channel_class = EnvelopeChannel
+    server.application_services = app.services
+    return server
+
+
+def start_housekeeping(services) -> threading.Thread:
+    """Sweep expired resumable uploads (and their quota reservations) every few minutes."""
+
+    def sweep_forever():
+        while not stop.wait(HOUSEKEEPING_INTERVAL_SECONDS):
+            resumable.remove_expired_uploads(services.database, services.storage, services.config)
+
+    stop = threading.Event()
+    thread = threading.Thread(target=sweep_forever, name="housekeeping", daemon=True)
+    thread.start()
+    return thread
+
+
+def run(config: Config) -> None:
+    """Serve until Ctrl-C (or SIGTERM)."""
+    server = build_server(config)
+    start_housekeeping(server.application_services)
+    print(f"authupload serving on http://{server.effective_host}:{server.effective_port}/ "
+          f"(data in {config.data_dir.resolve()}); Ctrl-C stops it", flush=True)
+    try:
+        server.run()
+    finally:
+        server.close()

@@ -1,0 +1,91 @@
+"""Failed-login throttling, shared by every thread and process through SQLite.
+
+Two counters, each a sliding window of recent failures: one per username
+(ASCII-lowercased, so ``Alice123`` and ``alice123`` share it, and counted for
+names that do not exist too, so a lock reveals nothing) and one per client
+address. Past its limit a counter locks for ``login_lock_seconds`` after its
+latest failure; while locked every attempt is ``429`` — the right password
+included, or the lock would tell a guesser when they hit.
+
+Race-free by construction: an attempt *reserves* a failure row for its username
+and its address inside a ``BEGIN IMMEDIATE`` transaction, after checking the
+counts, before the slow bcrypt check runs. Thirty parallel guesses therefore
+see each other's rows and at most the limit get through, however many threads
+or processes serve them. A successful login deletes its reservation and clears
+the username's failures; the address counter keeps its history.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from .http import HTTPError
+
+USERNAME = "username"
+ADDRESS = "address"
+
+
+@dataclasses.dataclass(frozen=True)
+class Attempt:
+    """One login attempt's reserved failure rows: which keys, stamped when."""
+
+    username_key: str
+    address: str
+    at: float
+
+
+class LoginThrottle:
+    def __init__(self, database, config):
+        self.database = database
+        self.config = config
+        self.limits = {
+            USERNAME: config.max_failures_per_username,
+            ADDRESS: config.max_failures_per_address,
+        }
+
+    def reserve_attempt(self, username: str, address: str) -> Attempt:
+        """Record a presumed failure for this attempt, or raise 429 if either key is locked."""
+        attempt = Attempt(username.lower(), address, self.config.clock())
+        since = attempt.at - self.config.login_window_seconds
+        keys = {USERNAME: attempt.username_key, ADDRESS: attempt.address}
+        with self.database.transaction() as connection:
+            connection.execute("DELETE FROM login_failures WHERE at <= ?", (since,))
+            for scope, key in keys.items():
+                count, latest = connection.execute(
+                    "SELECT count(*), max(at) FROM login_failures WHERE scope = ? AND key = ? AND at > ?",
+                    (scope, key, since),
+                ).fetchone()
+                if count >= self.limits[scope]:
+                    locked_until = latest + self.config.login_lock_seconds
+                    if attempt.at < locked_until:
+                        # RFC 9110 §10.2.3: Retry-After in whole seconds, rounded up.
+                        wait = str(math.ceil(locked_until - attempt.at))
+                        raise HTTPError(429, "too_many_attempts", headers=[("Retry-After", wait)])
+            for scope, key in keys.items():
+                connection.execute(
+                    "INSERT INTO login_failures (scope, key, at) VALUES (?, ?, ?)", (scope, key, attempt.at)
+                )
+        return attempt
+
+    def release(self, attempt: Attempt) -> None:
+        """The attempt was never judged (the server was busy): take back its reservation."""
+        with self.database.transaction() as connection:
+            self._delete_reservation(connection, USERNAME, attempt.username_key, attempt.at)
+            self._delete_reservation(connection, ADDRESS, attempt.address, attempt.at)
+
+    def forgive(self, attempt: Attempt) -> None:
+        """The attempt succeeded: clear the username's failures and this attempt's address row."""
+        with self.database.transaction() as connection:
+            connection.execute(
+                "DELETE FROM login_failures WHERE scope = ? AND key = ?", (USERNAME, attempt.username_key)
+            )
+            self._delete_reservation(connection, ADDRESS, attempt.address, attempt.at)
+
+    @staticmethod
+    def _delete_reservation(connection, scope: str, key: str, at: float) -> None:
+        connection.execute(
+            "DELETE FROM login_failures WHERE rowid IN ("
+            " SELECT rowid FROM login_failures WHERE scope = ? AND key = ? AND at = ? LIMIT 1)",
+            (scope, key, at),
+        )

@@ -1,0 +1,135 @@
+"""Bearer tokens: signed JWTs (RFC 7519) with a purpose, and how they die.
+
+A token is three base64url parts: a header (``{"alg": "HS256", "typ": "JWT"}``),
+the claims, and an HMAC-SHA256 signature over both made with the server's key.
+Anyone can read the claims; nobody without the key can change them.
+
+Claims: ``sub`` (user id, a string), ``name``, ``iat``, ``exp``, ``jti`` (a random
+id, so one token can be revoked), ``purpose`` and ``ver``. The purpose keeps
+tokens in their lane: an ``access`` token opens the API, an ``upload`` token
+opens one resumable upload, a ``download`` token one file — never each other.
+
+How a token dies before ``exp``:
+- logout puts its ``jti`` on the revoked list;
+- a password change bumps the user's ``token_version``, and a token whose ``ver``
+  is older is refused — every session and download link at once;
+- a deleted user's tokens find no user.
+
+Only ``HS256`` is accepted: the algorithm comes from our code, never from the
+token's header, which defeats ``alg: none`` and RS256/HS256 confusion.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import jwt
+
+from .http import HTTPError
+
+ALGORITHM = "HS256"
+REQUIRED_CLAIMS = ["sub", "name", "iat", "exp", "jti", "purpose", "ver"]
+MIN_KEY_BYTES = 32  # RFC 7518 §3.2: an HS256 key at least as long as the hash
+
+ACCESS = "access"
+UPLOAD = "upload"
+DOWNLOAD = "download"
+
+
+def unauthorized(key: str) -> HTTPError:
+    """A 401 with the challenge RFC 6750 §3 asks for: say *why* when a token was sent."""
+    challenge = "Bearer" if key == "token_missing" else 'Bearer error="invalid_token"'
+    return HTTPError(401, key, headers=[("WWW-Authenticate", challenge)])
+
+
+def load_signing_key(secret: str, data_dir: Path) -> bytes:
+    """The HS256 key: ``secret`` if given, else ``<data_dir>/secret.key``, created on first start.
+
+    The key file holds 32 random bytes (hex) with mode 0600. It is written
+    beside its final name and then hard-linked into place, which fails if the
+    name exists: two processes starting at once agree on one key.
+    """
+    if secret:
+        key = secret.encode("utf-8")
+        if len(key) < MIN_KEY_BYTES:
+            raise ValueError(f"AUTHUPLOAD_SECRET must be at least {MIN_KEY_BYTES} bytes")
+        return key
+    path = data_dir / "secret.key"
+    if not path.exists():
+        draft = path.with_name(f"secret.key.{secrets.token_hex(8)}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_hex(MIN_KEY_BYTES))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process won the race; use its key
+        finally:
+            os.unlink(draft)
+    return path.read_text().strip().encode("ascii")
+
+
+class TokenService:
+    """Issue, verify and revoke tokens, with the users and revoked_tokens tables."""
+
+    def __init__(self, key: bytes, database, clock):
+        self.key = key
+        self.database = database
+        self.clock = clock
+
+    def issue(self, user_id: int, username: str, token_version: int, purpose: str,
+              ttl_seconds: int, **extra) -> str:
+        """A signed token for one user and purpose, valid for ``ttl_seconds``."""
+        now = int(self.clock())
+        claims = {
+            "sub": str(user_id),  # RFC 7519 §4.1.2: sub is a string
+            "name": username,
+            "iat": now,
+            "exp": now + ttl_seconds,
+            "jti": secrets.token_urlsafe(16),
+            "purpose": purpose,
+            "ver": token_version,
+            **extra,
+        }
+        return jwt.encode(claims, self.key, algorithm=ALGORITHM)
+
+    def verify(self, token: str) -> dict:
+        """The claims of a valid, live token; else a 401 saying why.
+
+        The caller still checks ``claims["purpose"]`` against what it serves.
+        """
+        try:
+            claims = jwt.decode(
+                token,
+                self.key,
+                algorithms=[ALGORITHM],
+                # exp and iat are checked below against our own clock.
+                options={"require": REQUIRED_CLAIMS, "verify_exp": False, "verify_iat": False},
+            )
+        except jwt.InvalidTokenError:
+            raise unauthorized("token_invalid") from None
+        if not (isinstance(claims["sub"], str) and claims["sub"].isdigit()
+                and isinstance(claims["exp"], (int, float)) and isinstance(claims["ver"], int)):
+            raise unauthorized("token_invalid")
+        if claims["exp"] <= self.clock():
+            raise unauthorized("token_expired")
+        connection = self.database.connection()
+        if connection.execute("SELECT 1 FROM revoked_tokens WHERE jti = ?", (claims["jti"],)).fetchone():
+            raise unauthorized("token_revoked")
+        user = connection.execute(
+            "SELECT token_version FROM users WHERE id = ?", (int(claims["sub"]),)
+        ).fetchone()
+        if user is None or user["token_version"] != claims["ver"]:
+            raise unauthorized("token_revoked")
+        return claims
+
+    def revoke(self, claims: dict) -> None:
+        """Refuse this one token from now on (logout); forget revocations that expired."""
+        with self.database.transaction() as connection:
+            connection.execute("DELETE FROM revoked_tokens WHERE expires_at < ?", (self.clock(),))
+            connection.execute(
+                "INSERT OR IGNORE INTO revoked_tokens (jti, expires_at) VALUES (?, ?)",
+                (claims["jti"], claims["exp"]),
+            )

@@ -1,0 +1,295 @@
+// api.js — how every page talks to the server.
+//
+// - The access token (a JWT) lives in localStorage under "token" and travels in
+//   the Authorization header, never in a cookie: so the server needs no CSRF
+//   defence, and the token is sent only where this code decides to send it.
+// - Every /api/ answer is an envelope {"code", "message", "data"}. On errors
+//   data.error is a stable key (and data.field names the field at fault); the
+//   pages translate by that key (see i18n.js), never by the message text.
+// - A missing or expired token is noticed *before* a request is sent (the JWT's
+//   "exp" claim is readable by anyone: it is signed, not encrypted), and any 401
+//   from the server sends the person to the login page with the reason and a
+//   "next" link back to where they were.
+// - While a page that needs a login is open, keepTokenFresh() trades the token
+//   for a fresh one (POST /api/token/refresh) a little before it expires.
+
+import { acceptLanguage, formatDuration, hasMessage, t } from "./i18n.js";
+
+const TOKEN_KEY = "token";
+
+/** An API call that did not succeed. `key` is the server's stable error key,
+ * or "network" when no HTTP answer arrived at all. */
+export class ApiError extends Error {
+  constructor({ status = 0, key = "network", field = null, message = "", retryAfter = null } = {}) {
+    super(message || key);
+    this.name = "ApiError";
+    this.status = status;
+    this.key = key;
+    this.field = field;
+    this.retryAfter = retryAfter; // seconds, from a Retry-After header
+  }
+}
+
+// ---- The token --------------------------------------------------------------
+
+export function getToken() {
+  return localStorage.getItem(TOKEN_KEY);
+}
+
+export function setToken(token) {
+  localStorage.setItem(TOKEN_KEY, token);
+}
+
+export function clearToken() {
+  localStorage.removeItem(TOKEN_KEY);
+}
+
+/** The claims of a JWT (its middle part, base64url JSON), or null if it is not one.
+ * Reading them needs no key; only the server can check the signature. */
+export function decodeJwt(token) {
+  try {
+    const part = token.split(".")[1];
+    const base64 = part.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(part.length / 4) * 4, "=");
+    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+    const claims = JSON.parse(new TextDecoder().decode(bytes));
+    return claims && typeof claims === "object" ? claims : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Seconds until the token expires (negative when it already has), or -Infinity
+ * when there is no readable token. */
+export function tokenSecondsLeft(token = getToken()) {
+  const claims = token ? decodeJwt(token) : null;
+  if (!claims || typeof claims.exp !== "number") return -Infinity;
+  return claims.exp - Date.now() / 1000;
+}
+
+/** Why there is no usable token right now ("token_missing", "token_expired"), or null. */
+export function tokenProblem(token = getToken()) {
+  if (!token) return "token_missing";
+  const claims = decodeJwt(token);
+  if (!claims || typeof claims.exp !== "number") return "token_invalid";
+  // The server is the authority; this check only saves a pointless request.
+  // A couple of seconds of margin covers the request's own travel time.
+  if (claims.exp - Date.now() / 1000 < 2) return "token_expired";
+  return null;
+}
+
+// ---- Going to the login page ------------------------------------------------
+
+let redirecting = false;
+
+/** The login page URL that explains `reason` and leads back to this page. */
+export function loginUrl(reason) {
+  const params = new URLSearchParams();
+  if (reason) params.set("reason", reason);
+  params.set("next", location.pathname + location.search + location.hash);
+  return "login.html?" + params.toString();
+}
+
+/** Leave for the login page. The stale token is forgotten so nothing reuses it. */
+export function redirectToLogin(reason) {
+  if (redirecting) return;
+  redirecting = true;
+  clearToken();
+  // replace(): the back button should not return to a page that cannot work.
+  location.replace(loginUrl(reason));
+}
+
+/** Where to go after logging in: the `next` parameter if it is a page of this
+ * site, else the workspace. Anything else (another origin, "//evil.example",
+ * "javascript:") is ignored, so a crafted link cannot send people away. */
+export function safeNext(next, fallback = "welcome.html") {
+  if (!next) return fallback;
+  try {
+    const url = new URL(next, location.href);
+    if (url.origin !== location.origin || url.pathname.startsWith("/api/")) return fallback;
+    if (/\/(login|register)\.html$/.test(url.pathname)) return fallback;
+    return url.pathname + url.search + url.hash;
+  } catch {
+    return fallback;
+  }
+}
+
+// ---- Requests ---------------------------------------------------------------
+
+/** The error key for an answer without an envelope (e.g. a proxy's own page). */
+function keyForStatus(status) {
+  if (status === 401) return "token_invalid";
+  if (status === 404) return "not_found";
+  if (status === 413) return "body_too_large";
+  if (status === 429) return "too_many_attempts";
+  if (status === 503) return "server_busy";
+  if (status === 507) return "insufficient_storage";
+  if (status >= 500) return "server_error";
+  return "unknown";
+}
+
+/** Retry-After is either seconds or an HTTP date (RFC 9110 §10.2.3). */
+export function parseRetryAfter(value) {
+  if (!value) return null;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const when = Date.parse(value);
+  return Number.isNaN(when) ? null : Math.max(0, Math.round((when - Date.now()) / 1000));
+}
+
+/** Read an envelope from a Response; null when the body is not one. */
+async function readEnvelope(response) {
+  try {
+    const body = await response.json();
+    return body && typeof body === "object" ? body : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The ApiError for an unsuccessful Response. */
+export async function errorFromResponse(response) {
+  const envelope = await readEnvelope(response);
+  const data = envelope && envelope.data && typeof envelope.data === "object" ? envelope.data : {};
+  return new ApiError({
+    status: response.status,
+    key: typeof data.error === "string" ? data.error : keyForStatus(response.status),
+    field: typeof data.field === "string" ? data.field : null,
+    message: envelope && typeof envelope.message === "string" ? envelope.message : "",
+    retryAfter: parseRetryAfter(response.headers.get("Retry-After")),
+  });
+}
+
+/**
+ * Call the API and return the envelope's `data`.
+ *
+ * options.body    — an object, sent as JSON.
+ * options.auth    — send the bearer token (default true). With auth, a missing or
+ *                   expired token, or a 401 answer, leads to the login page…
+ * options.guard   — …unless guard is false (logout: a dead token is no reason
+ *                   to say "your session expired"; the caller decides).
+ */
+export async function api(method, path, { body, auth = true, guard = true } = {}) {
+  const headers = {
+    Accept: "application/json",
+    // Server messages follow the page's language (the server negotiates on this
+    // header); the pages translate by key, but logs and fallbacks stay consistent.
+    "Accept-Language": acceptLanguage(),
+  };
+  if (auth) {
+    const problem = tokenProblem();
+    if (problem) {
+      if (guard) redirectToLogin(problem);
+      throw new ApiError({ status: 401, key: problem });
+    }
+    headers.Authorization = "Bearer " + getToken();
+  }
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: "no-store",
+    });
+  } catch {
+    // fetch rejects only when no HTTP answer came back (server down, offline, CORS).
+    throw new ApiError({ key: "network" });
+  }
+
+  if (!response.ok) {
+    const error = await errorFromResponse(response);
+    if (auth && guard && response.status === 401) redirectToLogin(error.key);
+    throw error;
+  }
+  const envelope = await readEnvelope(response);
+  return envelope ? envelope.data : null;
+}
+
+/**
+ * The i18n key and arguments that describe an error, chosen by the server's
+ * stable key (refined by field), so an alert can be re-translated later.
+ */
+export function errorMessageKey(error) {
+  if (!(error instanceof ApiError)) return ["error.unknown", { status: "?" }];
+  if (error.key === "too_many_attempts") {
+    return error.retryAfter == null
+      ? ["error.too_many_attempts_nowait", {}]
+      : ["error.too_many_attempts", { wait: formatDuration(error.retryAfter) }];
+  }
+  if (error.field && hasMessage(`error.${error.key}.${error.field}`)) return [`error.${error.key}.${error.field}`, {}];
+  if (hasMessage(`error.${error.key}`)) return [`error.${error.key}`, {}];
+  // A key this page does not know yet: the server's own sentence is already in
+  // the page's language (we sent Accept-Language), so it is the best fallback.
+  if (error.message && error.message !== error.key) return ["error.serverSaid", { message: error.message }];
+  return ["error.unknown", { status: error.status }];
+}
+
+/** A sentence for any error, in the page language. */
+export function errorText(error) {
+  const [key, args] = errorMessageKey(error);
+  return t(key, args);
+}
+
+// ---- Keeping the token fresh ------------------------------------------------
+
+/**
+ * Refresh the access token a little before it expires, for as long as the page
+ * is open. Returns a function that stops it.
+ *
+ * Timers in background tabs are throttled and a laptop may sleep, so the
+ * schedule is re-checked whenever the tab becomes visible again. If the token
+ * did expire meanwhile, the next request (or the refresh itself) gets a 401
+ * and leads to the login page with the reason.
+ */
+export function keepTokenFresh() {
+  let timer = null;
+
+  function schedule(delaySeconds) {
+    clearTimeout(timer);
+    if (delaySeconds === undefined) {
+      const token = getToken();
+      const claims = token && decodeJwt(token);
+      if (!claims) return;
+      const lifetime = claims.iat ? claims.exp - claims.iat : 1800;
+      // Two minutes early, or a quarter of the lifetime for short-lived tokens.
+      const margin = Math.min(120, lifetime / 4);
+      delaySeconds = Math.max(0, tokenSecondsLeft(token) - margin);
+    }
+    // setTimeout overflows above 2^31-1 ms (about 24.8 days).
+    timer = setTimeout(refresh, Math.min(delaySeconds * 1000, 2 ** 31 - 1));
+  }
+
+  async function refresh() {
+    try {
+      const data = await api("POST", "/api/token/refresh");
+      if (data && data.access_token) setToken(data.access_token);
+      schedule();
+    } catch (error) {
+      // 401 (expired, revoked, session too old): api() is already leaving for
+      // the login page. Network trouble or a busy server: try again soon.
+      if (error.status !== 401) schedule(15);
+    }
+  }
+
+  function onVisible() {
+    if (document.visibilityState === "visible") schedule();
+  }
+
+  // Another tab logged out (or in as someone else): follow it.
+  function onStorage(event) {
+    if (event.key === TOKEN_KEY) {
+      if (!event.newValue) redirectToLogin("logged_out");
+      else schedule();
+    }
+  }
+
+  document.addEventListener("visibilitychange", onVisible);
+  window.addEventListener("storage", onStorage);
+  schedule();
+  return () => {
+    clearTimeout(timer);
+    document.removeEventListener("visibilitychange", onVisible);
+    window.removeEventListener("storage", onStorage);
+  };
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env python3
+"""Run authupload: ``python serve.py`` serves http://127.0.0.1:8080/ with data in ./data.
+
+``python serve.py --help`` lists every setting; each can also be given as an
+``AUTHUPLOAD_<NAME>`` environment variable.
+"""
+
+import logging
+import signal
+import sys
+
+from authupload.config import Config
+from authupload.server import run
+
+
+def main(argv=None) -> None:
+    config = Config.from_sources(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" notes are noise here
+    # SIGTERM (systemd, docker, kill) stops as cleanly as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        run(config)
+    except KeyboardInterrupt:
+        pass
+    print("authupload stopped", flush=True)
+
+
+if __name__ == "__main__":
+    main()
