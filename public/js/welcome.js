@@ -67,6 +67,7 @@ function renderUsage() {
 
 /** Bytes still free, minus what this page's running uploads will take. */
 function freeBytes() {
+  if (!state.me) return Infinity; // usage unknown: the server will judge
   const usage = state.me.usage;
   const reserved = state.jobs.filter((job) => job.status === "uploading").reduce((sum, job) => sum + job.file.size, 0);
   return usage.quota_bytes - usage.bytes - reserved;
@@ -273,7 +274,7 @@ function refusalBeforeSending(upload) {
 async function runJob(job) {
   const upload = new TusUpload(job.file, {
     accessToken,
-    owner: String(state.me.id),
+    owner: state.me ? String(state.me.id) : "",
     onProgress: (progress) => renderProgress(job, progress),
     onRetry: ({ delayMs }) => setRowStatus(job, "up.retrying", { s: Math.round(delayMs / 1000) }),
     onResume: ({ offset }) => setRowStatus(job, "up.resumed", { done: formatBytes(offset) }),
