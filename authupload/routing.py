@@ -63,6 +63,8 @@ class Router:
             log.exception("unhandled error in %s %s", request.method, request.path)
             response = error_envelope(request.language, HTTPError(500, "server_error"))
         if request.method == "HEAD":
+            if hasattr(response.body, "close"):
+                response.body.close()  # e.g. an opened file that will not be sent
             response.body = (b"",)  # RFC 9110 §9.3.2: HEAD is GET without the content
         return response.start(start_response)
 
