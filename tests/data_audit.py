@@ -1,0 +1,50 @@
+"""Audit a (stopped or running) server's data directory for lost or broken data.
+
+Used by the crash, full-disk and soak checks: whatever happened to the server,
+these must hold afterwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def audit_data_dir(data_dir: Path, check_hashes: bool = True) -> list[str]:
+    """Problems found, as sentences; an empty list means the data is sound.
+
+    - the database passes ``PRAGMA integrity_check``;
+    - no username key twice;
+    - every file row has its bytes on disk, of its size (and sha256);
+    - ``tmp/`` holds nothing (call after a restart: start-up clears it).
+    """
+    problems = []
+    connection = sqlite3.connect(f"file:{data_dir / 'authupload.db'}?mode=ro", uri=True)
+    try:
+        if connection.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+            problems.append("database integrity_check failed")
+        duplicates = connection.execute(
+            "SELECT count(*) FROM (SELECT username_key FROM users GROUP BY 1 HAVING count(*) > 1)").fetchone()[0]
+        if duplicates:
+            problems.append(f"{duplicates} usernames exist twice")
+        for user_id, file_id, size, sha256 in connection.execute("SELECT user_id, id, size, sha256 FROM files"):
+            path = data_dir / "files" / str(user_id) / file_id
+            if not path.is_file() or path.stat().st_size != size:
+                problems.append(f"file row {file_id} has no whole file on disk")
+            elif check_hashes and sha256_of(path) != sha256:
+                problems.append(f"file {file_id} does not match its sha256")
+    finally:
+        connection.close()
+    leftovers = list((data_dir / "tmp").iterdir()) if (data_dir / "tmp").exists() else []
+    if leftovers:
+        problems.append(f"{len(leftovers)} temporary files left in tmp/")
+    return problems
