@@ -24,6 +24,7 @@ from .tokens import ACCESS, UPLOAD, TokenService, load_signing_key
 
 SIGNED_IN = (ACCESS,)  # an access token from login
 SIGNED_IN_OR_UPLOAD = (ACCESS, UPLOAD)  # or the token scoped to one resumable upload
+TUS = resumable.TUS_HEADERS
 
 ROUTES = [
     # accounts
@@ -45,15 +46,17 @@ ROUTES = [
           summary="A short-lived download link that needs no header."),
     Route("GET", "/api/files/{file_id}/download", files.download_by_link,
           summary="Download through a link (?token=…)."),
-    # resumable uploads (tus 1.0)
-    Route("OPTIONS", "/api/uploads", resumable.describe_server, summary="tus: versions, extensions, limits."),
-    Route("POST", "/api/uploads", resumable.create_upload, SIGNED_IN, summary="tus: create an upload."),
-    Route("HEAD", "/api/uploads/{upload_id}", resumable.upload_offset, SIGNED_IN_OR_UPLOAD,
-          summary="tus: how many bytes are stored."),
+    # resumable uploads (tus 1.0); every answer carries Tus-Resumable, errors included
+    Route("OPTIONS", "/api/uploads", resumable.describe_server, headers=TUS,
+          summary="tus: versions, extensions, limits."),
+    Route("POST", "/api/uploads", resumable.create_upload, SIGNED_IN, body="optional chunk", headers=TUS,
+          summary="tus: create an upload (Upload-Length, Upload-Metadata), optionally with its first bytes."),
+    Route("HEAD", "/api/uploads/{upload_id}", resumable.upload_offset, SIGNED_IN_OR_UPLOAD, headers=TUS,
+          summary="tus: how many bytes are stored (Upload-Offset)."),
     Route("PATCH", "/api/uploads/{upload_id}", resumable.append_chunk, SIGNED_IN_OR_UPLOAD, body="chunk",
-          summary="tus: append bytes at Upload-Offset."),
-    Route("DELETE", "/api/uploads/{upload_id}", resumable.cancel_upload, SIGNED_IN_OR_UPLOAD,
-          summary="tus: abandon an upload."),
+          headers=TUS, summary="tus: append bytes at Upload-Offset."),
+    Route("DELETE", "/api/uploads/{upload_id}", resumable.cancel_upload, SIGNED_IN_OR_UPLOAD, headers=TUS,
+          summary="tus: abandon an upload and release its space."),
     # the service itself
     Route("GET", "/api/health", meta.health, summary="Is the server up?"),
     Route("GET", "/api/openapi.json", meta.openapi_document, summary="This API, described in OpenAPI 3.1."),

@@ -1,21 +1,252 @@
-"""File handlers (to be written)."""
+"""The files API: list, download (with ranges and validators), delete, and download links.
+
+Every lookup goes through ``Storage.find(user_id, file_id)``, which asks for
+the id *and* the owner: another user's file is exactly as missing as a file
+that never existed (404), so ids cannot be probed.
+
+A download is answered by one function, ``serve_file``, whichever way the
+caller proved who they are (a bearer token, or a link's token). In order:
+
+1. ``If-None-Match`` / ``If-Modified-Since`` → ``304`` (RFC 9110 §13.2.2 evaluates
+   them before ``Range``);
+2. ``Range`` (one range; ``If-Range`` still matching) → ``206`` with
+   ``Content-Range``, or ``416`` if it lies outside the file (RFC 9110 §14);
+3. otherwise ``200`` with the whole file.
+
+The bytes go out through ``wsgi.file_wrapper`` when the server offers one
+(waitress then reads the file itself, in blocks), else through a generator of
+chunks. A ``HEAD`` gets the same headers and no file is opened.
+
+A download link is a URL carrying a short-lived token of purpose ``download``
+with a ``file`` claim: it opens that one file, nothing else. It carries the
+user's ``token_version``, so a password change kills it with every session.
+"""
+
+from __future__ import annotations
+
+import re
+from email.utils import formatdate, parsedate_to_datetime
+from urllib.parse import quote
+
+from .http import HTTPError, Request, Response, envelope, not_modified
+from .tokens import DOWNLOAD, unauthorized
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+MAX_OFFSET = 2**63 - 1  # SQLite's largest integer: a bigger OFFSET would be a 500, not a 400
+# RFC 9110 §14.1.2: byte-range-spec "first-last", "first-" or suffix "-length"; digits are ASCII.
+SINGLE_BYTE_RANGE = re.compile(r"([0-9]*)-([0-9]*)")
+# RFC 8187 §3.2.1 attr-char, minus what quote() always keeps (letters, digits, "_.-~").
+ATTR_CHAR_PUNCTUATION = "!#$&+^`|"
 
 
-def list_files(request):
-    raise NotImplementedError
+def user_id(request: Request) -> int:
+    return int(request.user["sub"])
 
 
-def download_file(request):
-    raise NotImplementedError
+# --- handlers ------------------------------------------------------------------
 
 
-def delete_file(request):
-    raise NotImplementedError
+def list_files(request: Request) -> Response:
+    """``GET /api/files?limit=&offset=``: a page of my files, newest first, and the total."""
+    limit = query_number(request, "limit", DEFAULT_PAGE_SIZE, minimum=1, maximum=MAX_PAGE_SIZE)
+    offset = query_number(request, "offset", 0, minimum=0, maximum=MAX_OFFSET)
+    files, total = request.app.storage.list_page(user_id(request), limit, offset)
+    return envelope(request.language, 200, "file_list", {"files": files, "total": total})
 
 
-def create_link(request):
-    raise NotImplementedError
+def download_file(request: Request) -> Response:
+    """``GET``/``HEAD /api/files/{file_id}``: the bytes of one of my files."""
+    row = request.app.storage.find(user_id(request), request.params["file_id"])
+    return serve_file(request, row)
 
 
-def download_by_link(request):
-    raise NotImplementedError
+def delete_file(request: Request) -> Response:
+    """``DELETE /api/files/{file_id}``: the row and the bytes go; the usage shrinks."""
+    request.app.storage.delete(user_id(request), request.params["file_id"])
+    return envelope(request.language, 200, "file_deleted")
+
+
+def create_link(request: Request) -> Response:
+    """``POST /api/files/{file_id}/link``: a URL that downloads this file without a header.
+
+    The token rides in the query string, which is why the access log drops
+    query strings and every response says ``Referrer-Policy: no-referrer``.
+    """
+    file_id = request.params["file_id"]
+    request.app.storage.find(user_id(request), file_id)  # 404 unless it is mine
+    claims = request.user
+    ttl = request.app.config.link_ttl_seconds
+    # Issued with the caller's token_version: a password change bumps it and the link dies.
+    token = request.app.tokens.issue(user_id(request), claims["name"], claims["ver"], DOWNLOAD, ttl,
+                                     file=file_id)
+    data = {"url": f"/api/files/{file_id}/download?token={token}", "expires_in": ttl}
+    return envelope(request.language, 200, "link_created", data)
+
+
+def download_by_link(request: Request) -> Response:
+    """``GET /api/files/{file_id}/download?token=…``: a download link, no header needed.
+
+    The token must be a live ``download`` token for this very file: an access
+    token, or a link to another file, is refused (401 ``token_invalid``).
+    """
+    token = request.query.get("token", "")
+    if not token:
+        raise unauthorized("token_missing")
+    claims = request.app.tokens.verify(token)
+    file_id = request.params["file_id"]
+    if claims["purpose"] != DOWNLOAD or claims.get("file") != file_id:
+        raise unauthorized("token_invalid")
+    row = request.app.storage.find(int(claims["sub"]), file_id)
+    return serve_file(request, row)
+
+
+# --- query parameters ------------------------------------------------------------
+
+
+def query_number(request: Request, name: str, default: int, minimum: int, maximum: int) -> int:
+    """A whole-number query parameter within bounds, its default if absent, else 400 ``invalid_query``."""
+    text = request.query.get(name)
+    if text is None:
+        return default
+    if not (text.isascii() and text.isdigit()) or not minimum <= int(text) <= maximum:
+        raise HTTPError(400, "invalid_query", field=name)
+    return int(text)
+
+
+# --- serving a file's bytes ---------------------------------------------------------
+
+
+def serve_file(request: Request, row) -> Response:
+    """The response for a download of ``row``: 304, 206, 416 or 200 (see the module docstring)."""
+    size = row["size"]
+    etag = f'"{row["sha256"]}"'  # strong (RFC 9110 §8.8.3): same tag, same bytes — it is their hash
+    validators = [
+        ("ETag", etag),
+        ("Last-Modified", formatdate(row["uploaded_at"], usegmt=True)),
+        # One user's file: a browser may keep it, a shared cache must not (RFC 9111 §5.2.2.7).
+        ("Cache-Control", "private"),
+    ]
+    if not_modified(request, etag, row["uploaded_at"]):
+        return Response(304, validators)  # RFC 9110 §15.4.5: no content, no Content-Type
+    headers = [
+        # The declared type, yet always a download: never rendered in our origin.
+        ("Content-Type", row["content_type"]),
+        ("Content-Disposition", content_disposition(row["name"])),
+        # Should a browser render it anyway, no script in it may run (CSP3 sandbox).
+        ("Content-Security-Policy", "sandbox"),
+        ("Accept-Ranges", "bytes"),
+        *validators,
+    ]
+    byte_range = None
+    if range_still_valid(request.header("If-Range"), etag, row["uploaded_at"]):
+        byte_range = requested_range(request.header("Range"), size)
+    if byte_range is None:
+        status, first, last = 200, 0, size - 1
+    else:
+        status, (first, last) = 206, byte_range
+        headers.append(("Content-Range", f"bytes {first}-{last}/{size}"))
+    length = last - first + 1
+    headers.append(("Content-Length", str(length)))
+    if request.method == "HEAD":
+        return Response(status, headers)  # the same headers, and no file opened for nothing
+    path = request.app.storage.path_of(row["user_id"], row["id"])
+    return Response(status, headers, file_body(request, path, first, length))
+
+
+def requested_range(header: str, size: int) -> tuple[int, int] | None:
+    """The ``(first, last)`` byte positions a ``Range`` header asks for, or None for the whole file.
+
+    RFC 9110 §14.2: a server may ignore ``Range``, so a header in another unit,
+    a malformed one, or a list of several ranges gets the whole file (sending
+    ``multipart/byteranges`` is optional). A well-formed single range that lies
+    outside the file is 416, with ``Content-Range: bytes */size`` (§15.5.17).
+    """
+    unit, equals, spec = header.partition("=")
+    if not equals or unit.strip().lower() != "bytes" or "," in spec:
+        return None
+    found = SINGLE_BYTE_RANGE.fullmatch(spec.strip())
+    if not found or found.group(1) == found.group(2) == "":
+        return None
+    first_text, last_text = found.groups()
+    if first_text == "":  # "-n": the last n bytes
+        suffix = int(last_text)
+        if size == 0:
+            return None  # an empty file has no bytes to address: send it whole (and empty)
+        if suffix == 0:
+            raise range_not_satisfiable(size)
+        return max(0, size - suffix), size - 1
+    first = int(first_text)
+    last = size - 1 if last_text == "" else int(last_text)
+    if last_text and last < first:
+        return None  # "5-2" is invalid, not unsatisfiable: ignore it (§14.1.1)
+    if first >= size:
+        raise range_not_satisfiable(size)
+    return first, min(last, size - 1)
+
+
+def range_not_satisfiable(size: int) -> HTTPError:
+    return HTTPError(416, "range_not_satisfiable", headers=[("Content-Range", f"bytes */{size}")])
+
+
+def range_still_valid(if_range: str, etag: str, modified_at: float) -> bool:
+    """Whether ``Range`` applies under ``If-Range`` (RFC 9110 §13.1.5).
+
+    Without ``If-Range``, yes. With an entity tag, only if it is exactly our
+    (strong) tag; with a date, only if it is exactly our Last-Modified second.
+    Otherwise the client's partial copy is stale and it gets the whole file.
+    """
+    if not if_range:
+        return True
+    if if_range.startswith(('"', "W/")):
+        return if_range == etag  # weak tags never match: a strong comparison
+    try:
+        return int(parsedate_to_datetime(if_range).timestamp()) == int(modified_at)
+    except (TypeError, ValueError):
+        return False
+
+
+def content_disposition(name: str) -> str:
+    """``attachment`` with the file name, for every browser (RFC 6266 §4, RFC 8187).
+
+    ``filename="…"`` is a quoted-string that must stay printable ASCII, so other
+    characters become ``_`` and ``"`` and ``\\`` are escaped (RFC 9110 §5.6.4);
+    it is the fallback for old clients. When that loses anything, ``filename*``
+    carries the exact name as percent-encoded UTF-8, which current browsers
+    prefer (RFC 6266 §4.3). Names were cleaned of control characters on upload;
+    this encoding would keep a CR or LF out of the header even if one slipped by.
+    """
+    fallback = "".join(c if " " <= c <= "~" else "_" for c in name)
+    quoted = fallback.replace("\\", "\\\\").replace('"', '\\"')
+    value = f'attachment; filename="{quoted}"'
+    if quoted != name:
+        value += "; filename*=UTF-8''" + quote(name, safe=ATTR_CHAR_PUNCTUATION)
+    return value
+
+
+def file_body(request: Request, path, first: int, length: int):
+    """``length`` bytes of the file at ``path`` from ``first``: a WSGI response body.
+
+    ``wsgi.file_wrapper`` sends from the file's current position, and PEP 3333
+    says a server sends no more than ``Content-Length``: seek, and the range is
+    exact (waitress reads at most that many bytes).
+    """
+    file_wrapper = request.environ.get("wsgi.file_wrapper")
+    chunk_bytes = request.app.config.read_chunk_bytes
+    if file_wrapper is None:
+        return read_chunks(path, first, length, chunk_bytes)
+    file = open(path, "rb")
+    file.seek(first)
+    return file_wrapper(file, chunk_bytes)
+
+
+def read_chunks(path, first: int, length: int, chunk_bytes: int):
+    """The same bytes as a generator, for servers without ``wsgi.file_wrapper`` (WebTest)."""
+    with open(path, "rb") as file:
+        file.seek(first)
+        while length > 0:
+            chunk = file.read(min(chunk_bytes, length))
+            if not chunk:
+                break  # the file shrank under us; Content-Length will tell the client
+            length -= len(chunk)
+            yield chunk

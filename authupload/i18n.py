@@ -46,6 +46,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The new password must be {min_chars}–{max_chars} characters.",
         "新密码长度须为 {min_chars}–{max_chars} 个字符。",
     ),
+    "invalid_field.filename": (
+        "The new file name must be UTF-8 text, for exactly one file.",
+        "新文件名须为 UTF-8 文本，且只能用于一个文件。",
+    ),
     "invalid_query": ("A query parameter is not valid.", "查询参数无效。"),
     "bad_request": ("The request is malformed.", "请求格式错误。"),
     "headers_too_large": ("The request headers are too large.", "请求头过大。"),
@@ -78,6 +82,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "checksum_mismatch": ("The chunk does not match its Upload-Checksum.", "分块与其 Upload-Checksum 不符。"),
     "checksum_algorithm_unsupported": ("This checksum algorithm is not supported.", "不支持此校验算法。"),
     "invalid_header": ("A header is missing or not valid.", "请求头缺失或无效。"),
+    "upload_busy": ("Another request is writing to this upload; try again shortly.",
+                    "另一个请求正在写入此上传，请稍后重试。"),
     # the last resort
     "server_error": ("Something went wrong on the server.", "服务器内部错误。"),
 }
@@ -100,6 +106,8 @@ def negotiate_language(accept_language: str) -> str:
                 quality = float(value)
             except ValueError:
                 continue
+            if not 0 <= quality <= 1:
+                continue  # RFC 9110 §12.4.2: a qvalue is 0–1; "nan", "inf" or "5" is garbage, not a preference
         ranges.append((-quality, position, tag.strip().lower()))
     for negative_quality, _, tag in sorted(ranges):
         if negative_quality >= 0:
@@ -115,5 +123,10 @@ def message(key: str, language: str, field: str | None = None, **values) -> str:
 
     ``values`` fill the sentence's ``{placeholders}``, e.g. a configured limit.
     """
-    english, chinese = MESSAGES.get(f"{key}.{field}") or MESSAGES.get(key) or MESSAGES["server_error"]
-    return (chinese if language == CHINESE else english).format(**values)
+    general = MESSAGES.get(key) or MESSAGES["server_error"]
+    for english, chinese in filter(None, (MESSAGES.get(f"{key}.{field}"), general)):
+        try:
+            return (chinese if language == CHINESE else english).format(**values)
+        except (KeyError, IndexError):
+            continue  # e.g. a missing password has no length limits to show: say the general sentence
+    return general[1 if language == CHINESE else 0]

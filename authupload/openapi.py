@@ -29,6 +29,9 @@ BODY_SCHEMAS = {
     }}},
     "chunk": {"application/offset+octet-stream": {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}},
 }
+# tus creation-with-upload: a POST /api/uploads may carry the first bytes, or nothing.
+BODY_SCHEMAS["optional chunk"] = BODY_SCHEMAS["chunk"]
+OPTIONAL_BODIES = {"optional chunk"}
 
 
 def build_document(routes) -> dict:
@@ -51,7 +54,8 @@ def build_document(routes) -> dict:
         if route.auth:
             operation["security"] = [{"bearer": []}]
         if route.body:
-            operation["requestBody"] = {"required": True, "content": BODY_SCHEMAS[route.body]}
+            operation["requestBody"] = {"required": route.body not in OPTIONAL_BODIES,
+                                        "content": BODY_SCHEMAS[route.body]}
         paths.setdefault(route.pattern, {})[route.method.lower()] = operation
     return {
         "openapi": "3.1.0",

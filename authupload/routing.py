@@ -6,7 +6,8 @@ build /api/openapi.json). Patterns name their variables in braces:
 ``/api/files/{file_id}`` matches ``/api/files/3f9c…`` and the handler finds
 ``request.params["file_id"]``. A variable matches one path segment, never a ``/``.
 
-Dispatch, in order (RFC 9110 §15.5.5–6):
+Dispatch, in order (RFC 9110 §15.5.5–6), after a ``POST`` has been given the
+method its ``X-HTTP-Method-Override`` names (tus 1.0 asks for that):
 1. no pattern matches the path → ``404 not_found``;
 2. patterns match but none for this method → ``405 method_not_allowed`` with
    ``Allow`` listing the methods that would work (``HEAD`` rides along with
@@ -35,8 +36,9 @@ class Route:
     pattern: str
     handler: Callable[[Request], Response]
     auth: tuple[str, ...] = ()  # token purposes accepted; empty: no token needed
-    body: str = ""  # what the request carries: "json", "multipart", "chunk" or nothing
+    body: str = ""  # what the request carries: "json", "multipart", "chunk", "optional chunk" or nothing
     summary: str = ""
+    headers: tuple[tuple[str, str], ...] = ()  # on every response of this route, errors included
 
     @property
     def regex(self) -> re.Pattern:
@@ -71,11 +73,32 @@ class Router:
     def dispatch(self, request: Request) -> Response:
         if not request.path.startswith("/api/"):
             return self.fallback(request)
+        request.method = self.effective_method(request)
         route, params = self.match(request.method, request.path)
         request.params = params
-        if route.auth:
-            self.authorize(request, route)
-        return route.handler(request)
+        try:
+            if route.auth:
+                self.authorize(request, route)
+            response = route.handler(request)
+        except HTTPError as error:
+            error.headers.extend(route.headers)
+            raise
+        response.headers.extend(route.headers)
+        return response
+
+    @staticmethod
+    def effective_method(request: Request) -> str:
+        """The method to route by: a POST may name another in ``X-HTTP-Method-Override``.
+
+        tus 1.0 §X-HTTP-Method-Override: clients stuck behind proxies or
+        runtimes that only pass GET and POST send PATCH or DELETE this way.
+        Safe here: auth is a bearer header, and a foreign page cannot add this
+        header without a CORS preflight we answer.
+        """
+        override = request.header("X-HTTP-Method-Override").strip().upper()
+        if request.method == "POST" and override.isalpha():
+            return override
+        return request.method
 
     def match(self, method: str, path: str) -> tuple[Route, dict]:
         """The route for ``method`` and ``path``, or the 404/405 that explains why there is none."""

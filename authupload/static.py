@@ -48,7 +48,9 @@ def serve_public(request: Request) -> Response:
         raise HTTPError(405, "method_not_allowed", headers=[("Allow", "GET, HEAD")])
     if request.path == "/":
         # 302 keeps the method (GET); a relative Location is fine (RFC 9110 §10.2.2).
-        return Response(302, [("Location", START_PAGE), ("Content-Length", "0")])
+        # An empty body still names its type: PEP 3333's validator wants one on every non-204/304 answer.
+        return Response(302, [("Location", START_PAGE), ("Content-Type", "text/plain; charset=utf-8"),
+                              ("Content-Length", "0")])
     path = resolve_public_path(request.app.config.public_dir, request.path)
     stat = path.stat()
     etag = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'

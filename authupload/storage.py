@@ -71,6 +71,9 @@ class StagedFile:
     size: int
     sha256: str
     content_type: str
+    # The id the file will have. A tus upload picks it before the commit, so that
+    # ``before_check`` can record it in the same transaction as the file row.
+    id: str = dataclasses.field(default_factory=new_id)
 
 
 def file_json(row) -> dict:
@@ -129,10 +132,14 @@ class Storage:
         self.check_quota(user_id, extra_bytes, connection)
         self.check_disk(extra_bytes)
 
+    def quota_left_bytes(self, user_id: int, connection=None) -> int:
+        """Bytes this user may still store: the quota less stored and reserved bytes."""
+        usage = self.usage(user_id, connection)
+        return usage["quota_bytes"] - usage["bytes"] - usage["reserved_bytes"]
+
     def check_quota(self, user_id: int, extra_bytes: int, connection=None) -> None:
         """413 if ``extra_bytes`` more would pass the quota; exactly full is allowed."""
-        usage = self.usage(user_id, connection)
-        if usage["bytes"] + usage["reserved_bytes"] + extra_bytes > self.config.quota_bytes:
+        if extra_bytes > self.quota_left_bytes(user_id, connection):
             raise HTTPError(413, "quota_exceeded")
 
     def check_disk(self, extra_bytes: int) -> None:
@@ -159,7 +166,7 @@ class Storage:
                 self.check_quota(user_id, sum(file.size for file in staged), connection)
                 (self.files_dir / str(int(user_id))).mkdir(exist_ok=True)
                 for file in staged:
-                    row = {"id": new_id(), "name": file.name, "size": file.size, "sha256": file.sha256,
+                    row = {"id": file.id, "name": file.name, "size": file.size, "sha256": file.sha256,
                            "content_type": file.content_type, "uploaded_at": now}
                     connection.execute(
                         "INSERT INTO files (id, user_id, name, size, sha256, content_type, uploaded_at)"
@@ -177,6 +184,20 @@ class Storage:
         return [file_json(row) for row in rows]
 
     # --- reading and deleting -----------------------------------------------
+
+    def list_page(self, user_id: int, limit: int, offset: int) -> tuple[list[dict], int]:
+        """One page of this user's files, newest first, and how many there are in all.
+
+        Files of one request share ``uploaded_at``; ``rowid`` (insertion order)
+        breaks the tie, so the order is stable from one page to the next.
+        """
+        connection = self.database.connection()
+        rows = connection.execute(
+            "SELECT * FROM files WHERE user_id = ? ORDER BY uploaded_at DESC, rowid DESC LIMIT ? OFFSET ?",
+            (user_id, limit, offset),
+        ).fetchall()
+        (total,) = connection.execute("SELECT count(*) FROM files WHERE user_id = ?", (user_id,)).fetchone()
+        return [file_json(row) for row in rows], total
 
     def find(self, user_id: int, file_id: str):
         """The row of one of this user's files; another user's id is just as missing (404)."""

@@ -1,9 +1,269 @@
-"""Streaming multipart uploads (to be written)."""
+"""Streaming multipart uploads: ``POST /api/files`` and ``POST /api/upload_binary``.
+
+Theory of operation
+-------------------
+A browser form (or ``curl -F file=@big.iso``) sends ``multipart/form-data``
+(RFC 7578): a body cut into *parts* by a boundary string announced in the
+``Content-Type`` header. Each part starts with a few header lines —
+``Content-Disposition: form-data; name="file"; filename="a.txt"`` and maybe a
+``Content-Type`` — then a blank line, then its bytes.
+
+waitress has already received the whole body (into a temporary file past
+512 KiB) when the handler runs, so ``wsgi.input`` is a file we read in
+``config.read_chunk_bytes`` pieces, never past ``CONTENT_LENGTH``. Each piece
+goes into ``multipart.PushMultipartParser``, which does no I/O of its own and
+turns bytes into *events*:
+
+    MultipartSegment   a part begins (its headers are parsed)
+    bytes              some of that part's content
+    None               the part is complete
+
+``Upload`` reacts to those events. A part named ``file`` is a file: its bytes
+are hashed (SHA-256) and written to a fresh temporary file under ``tmp/`` as they
+arrive, so memory holds one chunk at a time whatever the file's size. A small
+text field the handler asked for (the ``filename`` rename) is kept in memory,
+bounded. Any other part is skipped.
+
+Limits are checked while the bytes flow, before they are written: the parser
+stops a part longer than ``max_file_bytes`` (413 ``file_too_large``), and
+``Upload`` stops when the request's files together pass what is left of the
+user's quota (413 ``quota_exceeded``). Nothing past a limit is written.
+
+When the body has been parsed completely, every temporary file is fsynced
+and ``Storage.commit`` makes them all visible in one transaction. If anything
+fails before that — a limit, a malformed body, a missing ``file`` part, a full
+disk, a bug — every temporary file of the request is deleted: a multipart
+request is all or nothing, and a refused upload leaves no debris.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+from pathlib import Path
+
+from multipart import MultipartError, MultipartSegment, ParserLimitReached, PushMultipartParser, parse_options_header
+
+from .config import KIB
+from .http import HTTPError, Request, Response, envelope, media_type
+from .storage import StagedFile, clean_content_type, clean_filename
+
+FILE_FIELD = "file"  # the part name API.md specifies; RFC 7578 §4.3: one part per file, all with this name
+RENAME_FIELD = "filename"  # upload_binary's rename, as a query parameter or a form field
+
+# Bounds on what is held in memory: part headers and kept fields. Not settings, as
+# no legitimate client comes near them: the longest header line is a
+# Content-Disposition with a file name, and 255 characters are at most 1020 bytes.
+MAX_PART_HEADER_BYTES = 4 * KIB
+MAX_PART_HEADERS = 8  # RFC 7578 defines three: Content-Disposition, Content-Type, Content-Transfer-Encoding
+MAX_FIELD_BYTES = 4 * KIB
 
 
-def upload_files(request):
-    raise NotImplementedError
+def upload_files(request: Request) -> Response:
+    """``POST /api/files``: store every ``file`` part of the request, all or none."""
+    files = store_upload(request, keep_fields=())
+    return envelope(request.language, 200, "uploaded", {"files": files})
 
 
-def upload_binary(request):
-    raise NotImplementedError
+def upload_binary(request: Request) -> Response:
+    """``POST /api/upload_binary``: the tutorial's path; ``filename`` may rename a single file.
+
+    The new name comes from the query string or else a form field of that
+    name, and is cleaned like any client name. It names one file, so a
+    request with several files and a rename is refused (400 ``invalid_field``).
+    """
+    rename = request.query.get(RENAME_FIELD, "")
+
+    def apply_rename(staged: list[StagedFile], fields: dict[str, str]) -> None:
+        new_name = rename or fields.get(RENAME_FIELD, "")
+        if not new_name:
+            return
+        if len(staged) != 1:
+            raise HTTPError(400, "invalid_field", field=RENAME_FIELD)
+        staged[0].name = clean_filename(new_name)
+
+    files = store_upload(request, keep_fields=(RENAME_FIELD,), before_commit=apply_rename)
+    return envelope(request.language, 200, "uploaded", {"files": files})
+
+
+def store_upload(request: Request, keep_fields: tuple[str, ...], before_commit=None) -> list[dict]:
+    """Receive the request's files into tmp/ and commit them together; their ``<file>`` shapes.
+
+    ``before_commit(staged, fields)`` may adjust the staged files (or refuse
+    them) once the whole body is parsed.
+    """
+    storage = request.app.storage
+    user_id = int(request.user["sub"])
+    boundary = multipart_boundary(request.header("Content-Type"))
+    # The body is already on waitress's disk; refuse early if storing it cannot fit.
+    storage.check_disk(request.content_length)
+    upload = Upload(storage, keep_fields, quota_left_bytes=storage.quota_left_bytes(user_id))
+    try:
+        parse_body(request, boundary, upload)
+        if not upload.staged:
+            raise HTTPError(400, "invalid_multipart")  # API.md: no `file` part is a malformed upload
+        if before_commit:
+            before_commit(upload.staged, upload.fields)
+        return storage.commit(user_id, upload.staged)
+    except OSError as error:
+        if error.errno != errno.ENOSPC:
+            raise
+        # The disk filled up under us (other writers): RFC 4918 §11.5, not a 500.
+        raise HTTPError(507, "insufficient_storage") from None
+    finally:
+        upload.discard_leftovers()
+
+
+def multipart_boundary(content_type: str) -> str:
+    """The boundary of a ``multipart/form-data`` body (RFC 7578 §4.1), else 415.
+
+    RFC 2046 §5.1.1 allows 1–70 characters; one the parser cannot use (a line
+    break in it) is a 415 too.
+    """
+    if media_type(content_type) != "multipart/form-data":
+        raise HTTPError(415, "unsupported_media_type")
+    _, options = parse_options_header(content_type)
+    boundary = options.get("boundary", "")
+    if not 1 <= len(boundary) <= 70:
+        raise HTTPError(415, "unsupported_media_type")
+    return boundary
+
+
+def parse_body(request: Request, boundary: str, upload: "Upload") -> None:
+    """Feed ``wsgi.input`` through the parser into ``upload``, chunk by chunk.
+
+    ``parse_blocking`` calls ``read(size)`` with at most ``read_chunk_bytes``,
+    never past ``CONTENT_LENGTH`` (PEP 3333: an application must not read
+    beyond it, and a server need not signal the end), then closes the parser,
+    which raises if the body stopped before the closing delimiter.
+    """
+    config = request.app.config
+    try:
+        parser = PushMultipartParser(
+            boundary,
+            content_length=request.content_length,
+            max_header_size=MAX_PART_HEADER_BYTES,
+            max_header_count=MAX_PART_HEADERS,
+            max_segment_size=config.max_file_bytes,
+            max_segment_count=config.max_parts_per_upload,
+        )
+    except MultipartError:
+        raise HTTPError(415, "unsupported_media_type") from None  # a boundary the parser cannot use
+    try:
+        for event in parser.parse_blocking(request.environ["wsgi.input"].read, config.read_chunk_bytes):
+            upload.handle(event)
+    except ParserLimitReached:
+        if upload.part_over_size(config.max_file_bytes):
+            raise HTTPError(413, "file_too_large") from None
+        raise HTTPError(400, "invalid_multipart") from None  # too many parts, or headers too long
+    except MultipartError:
+        raise HTTPError(400, "invalid_multipart") from None  # malformed, or cut off before the end
+
+
+class Upload:
+    """One request's parts as the parser reports them: files go to tmp/, wanted fields to memory."""
+
+    def __init__(self, storage, keep_fields: tuple[str, ...], quota_left_bytes: int):
+        self.storage = storage
+        self.keep_fields = keep_fields
+        self.quota_left_bytes = quota_left_bytes
+        self.staged: list[StagedFile] = []  # complete files, waiting for the commit
+        self.fields: dict[str, str] = {}
+        self.file_bytes = 0  # bytes of all file parts so far: the quota counts the whole request
+        self.segment: MultipartSegment | None = None  # the part being received
+        self.part: StagingFile | FieldBuffer | None = None  # where its bytes go; None: skipped
+
+    def handle(self, event: MultipartSegment | bytes | None) -> None:
+        """React to one parser event: a part starts, some of its bytes, or it ends."""
+        if isinstance(event, MultipartSegment):
+            self.start_part(event)
+        elif event is not None:
+            self.receive(event)
+        else:
+            self.finish_part()
+
+    def start_part(self, segment: MultipartSegment) -> None:
+        self.segment = segment
+        if segment.name == FILE_FIELD:
+            # RFC 7578 §4.2: the filename is the client's, unsafe as given; it is
+            # only cleaned for display, never used in a path.
+            self.part = StagingFile(self.storage.new_temp_path(), clean_filename(segment.filename),
+                                    clean_content_type(segment.content_type))
+        elif segment.name in self.keep_fields:
+            self.part = FieldBuffer(segment.name)
+        else:
+            self.part = None  # an unknown field: its bytes are read and dropped
+
+    def receive(self, chunk: bytes) -> None:
+        if isinstance(self.part, StagingFile):
+            self.file_bytes += len(chunk)
+            if self.file_bytes > self.quota_left_bytes:
+                raise HTTPError(413, "quota_exceeded")  # checked before writing: nothing past the quota lands
+        if self.part is not None:
+            self.part.write(chunk)
+
+    def finish_part(self) -> None:
+        if isinstance(self.part, StagingFile):
+            self.staged.append(self.part.finish())
+        elif isinstance(self.part, FieldBuffer):
+            self.fields[self.part.name] = self.part.text()
+        self.segment = self.part = None
+
+    def part_over_size(self, max_bytes: int) -> bool:
+        """Whether the part being received has passed ``max_bytes`` (the parser's size limit)."""
+        return self.segment is not None and self.segment.bytes_received > max_bytes
+
+    def discard_leftovers(self) -> None:
+        """Delete the temporary files still in tmp/: all of them after a failure, none after a commit."""
+        if isinstance(self.part, StagingFile):
+            self.part.abandon()
+        for staged in self.staged:
+            staged.path.unlink(missing_ok=True)  # a committed file has moved away: nothing to do
+
+
+class StagingFile:
+    """A file part being written to its temporary file, hashed as it is written."""
+
+    def __init__(self, path: Path, name: str, content_type: str):
+        self.path = path
+        self.name = name
+        self.content_type = content_type
+        self.size = 0
+        self.sha256 = hashlib.sha256()
+        self.file = open(path, "xb")  # "x": a fresh random name; never write into an existing file
+
+    def write(self, chunk: bytes) -> None:
+        self.sha256.update(chunk)
+        self.file.write(chunk)
+        self.size += len(chunk)
+
+    def finish(self) -> StagedFile:
+        """Flush the bytes to the disk (so a crash after the commit cannot lose them) and close."""
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        self.file.close()
+        return StagedFile(self.path, self.name, self.size, self.sha256.hexdigest(), self.content_type)
+
+    def abandon(self) -> None:
+        self.file.close()
+        self.path.unlink(missing_ok=True)
+
+
+class FieldBuffer:
+    """A small text field kept in memory, at most ``MAX_FIELD_BYTES``, UTF-8 (RFC 7578 §5.1.2)."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.data = bytearray()
+
+    def write(self, chunk: bytes) -> None:
+        self.data += chunk
+        if len(self.data) > MAX_FIELD_BYTES:
+            raise HTTPError(400, "invalid_field", field=self.name)
+
+    def text(self) -> str:
+        try:
+            return self.data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise HTTPError(400, "invalid_field", field=self.name) from None

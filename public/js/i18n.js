@@ -29,6 +29,7 @@ const MESSAGES = {
     "unit.GiB": "{n} GiB",
     "unit.TiB": "{n} TiB",
     "time.s": "{s} s",
+    "time.m": "{m} min",
     "time.ms": "{m} min {s} s",
     "time.hm": "{h} h {m} min",
 
@@ -93,6 +94,7 @@ const MESSAGES = {
     "ws.usageTitle": "Storage",
     "ws.usageText": "{used} of {quota} used",
     "ws.usageFiles": "{n} files",
+    "ws.usageFiles.one": "{n} file",
     "ws.usageFree": "{free} free",
     "ws.uploadTitle": "Upload files",
     "ws.dropHint": "Drag files here",
@@ -118,10 +120,8 @@ const MESSAGES = {
     "up.tooLarge": "this file is larger than the {max} limit.",
     "up.overQuota": "not enough space: {free} free.",
     "up.uploadedAlert": "Uploaded “{name}”.",
-    "up.uploadedManyAlert": "{n} files uploaded.",
 
     "files.title": "Your files",
-    "files.count": "{n} files",
     "files.refresh": "Refresh",
     "files.name": "Name",
     "files.size": "Size",
@@ -202,6 +202,7 @@ const MESSAGES = {
     "unit.GiB": "{n} GiB",
     "unit.TiB": "{n} TiB",
     "time.s": "{s} 秒",
+    "time.m": "{m} 分钟",
     "time.ms": "{m} 分 {s} 秒",
     "time.hm": "{h} 小时 {m} 分",
 
@@ -286,10 +287,8 @@ const MESSAGES = {
     "up.tooLarge": "文件超过 {max} 的大小限制。",
     "up.overQuota": "空间不足：仅剩 {free}。",
     "up.uploadedAlert": "已上传“{name}”。",
-    "up.uploadedManyAlert": "已上传 {n} 个文件。",
 
     "files.title": "我的文件",
-    "files.count": "{n} 个文件",
     "files.refresh": "刷新",
     "files.name": "文件名",
     "files.size": "大小",
@@ -395,6 +394,15 @@ export function t(key, args = {}) {
 }
 
 /**
+ * The message for a count: "key.one" when the language's plural rules say
+ * "one" and such a message exists ("1 file"), else "key" ("2 files").
+ */
+export function pluralKey(key, n) {
+  const category = new Intl.PluralRules(currentLanguage()).select(n);
+  return hasMessage(`${key}.${category}`) ? `${key}.${category}` : key;
+}
+
+/**
  * Put a translatable message into an element, remembering key and arguments
  * so translatePage() can redo it in another language. An empty key clears it.
  */
@@ -470,7 +478,10 @@ export function formatBytes(bytes) {
 export function formatDuration(seconds) {
   const total = Math.max(0, Math.ceil(seconds));
   if (total < 60) return t("time.s", { s: total });
-  if (total < 3600) return t("time.ms", { m: Math.floor(total / 60), s: total % 60 });
+  if (total < 3600) {
+    const m = Math.floor(total / 60);
+    return total % 60 ? t("time.ms", { m, s: total % 60 }) : t("time.m", { m });
+  }
   return t("time.hm", { h: Math.floor(total / 3600), m: Math.floor((total % 3600) / 60) });
 }
 

@@ -3,7 +3,7 @@
 // table with download and delete, change password, log out.
 
 import { api, clearToken, errorMessageKey, getToken, keepTokenFresh, redirectToLogin, setToken, tokenProblem } from "./api.js";
-import { formatBytes, formatDate, formatDuration, formatNumber, initLanguage, setMessage, t } from "./i18n.js";
+import { formatBytes, formatDate, formatDuration, formatNumber, initLanguage, pluralKey, setMessage, t } from "./i18n.js";
 import { checkConfirm, checkPassword, clearAlerts, setBusy, showAlert, showFieldError } from "./forms.js";
 import { TusUpload, fetchTusLimits } from "./tus.js";
 
@@ -61,7 +61,7 @@ function renderUsage() {
   $("usageText").textContent = t("ws.usageText", { used: formatBytes(usage.bytes), quota: formatBytes(quota) });
   $("usageBar").value = quota ? Math.min(1, usage.bytes / quota) : 0;
   $("usageBar").classList.toggle("is-full", quota > 0 && usage.bytes / quota > 0.9);
-  $("usageFiles").textContent = t("ws.usageFiles", { n: formatNumber(usage.files) });
+  $("usageFiles").textContent = t(pluralKey("ws.usageFiles", usage.files), { n: formatNumber(usage.files) });
   $("usageFree").textContent = t("ws.usageFree", { free: formatBytes(Math.max(0, quota - usage.bytes)) });
 }
 
@@ -234,6 +234,7 @@ function uploadRow(file) {
   row.querySelector(".upload-name").textContent = file.name;
   row.querySelector(".upload-name").title = file.name;
   row.querySelector(".upload-size").textContent = formatBytes(file.size);
+  setMessage(row.querySelector(".upload-cancel"), "up.cancel"); // the template's text is English
   row.querySelector(".upload-cancel").setAttribute("aria-label", t("up.cancelLabel", { name: file.name }));
   $("uploadList").prepend(row);
   return row;

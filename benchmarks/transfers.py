@@ -1,0 +1,157 @@
+"""Multipart upload and download of big files, against the machine's own limits.
+
+The primitives are the multipart benchmark's (``upload_download.py``: the test
+file, the disk-copy and loopback-socket baselines, curl); this module repeats
+them so each figure is a median with its spread, samples the server's RSS while
+each transfer runs, adds a ``Range`` download, and runs at several sizes so
+the scaling from 64 MiB to 1 GiB shows.
+
+Per size, each repeat runs in this order (interleaved, so a noisy neighbour
+hurts figures and baselines alike):
+1. baseline: copy the file on the same disk (read, write, fsync);
+2. baseline: push it through a loopback socket into a file (fsync);
+3. ``curl -F file=@…`` to ``POST /api/files`` (server RSS sampled; sha256 checked);
+4. baseline: receive the file from another process through a loopback socket;
+5. ``curl -o /dev/null`` of ``GET /api/files/{id}``, then of its second half with ``Range``;
+6. ``DELETE`` the file, so disk and quota do not fill up.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from common import GIB, MIB, Figure, RssSampler, Sample, mb_per_s, new_account, section, start_server
+import upload_download  # the multipart benchmark: baselines, test file, curl
+
+UPLOAD_TARGET_RATIO = 0.8
+DOWNLOAD_TARGET_RATIO = 0.8
+RSS_LIMIT_MIB = 64
+
+
+def copy_mb_s(source: Path, workdir: Path) -> float:
+    """Baseline: MB/s of copying ``source`` on the same disk (upload_download.copy_on_disk)."""
+    copy = workdir / "baseline-copy.bin"
+    try:
+        return mb_per_s(source.stat().st_size, upload_download.timed(lambda: upload_download.copy_on_disk(source, copy)))
+    finally:
+        copy.unlink(missing_ok=True)
+
+
+def socket_upload_mb_s(source: Path, workdir: Path) -> float:
+    """Baseline: MB/s through a loopback socket into a file (upload_download.socket_upload)."""
+    received = workdir / "baseline-received.bin"
+    try:
+        return mb_per_s(source.stat().st_size, upload_download.socket_upload(source, received))
+    finally:
+        received.unlink(missing_ok=True)
+
+
+def socket_download_mb_s(source: Path) -> float:
+    """Baseline: MB/s of reading the file (page cache) and receiving it through a loopback socket."""
+    return mb_per_s(source.stat().st_size, upload_download.socket_download(source))
+
+
+def curl_upload(server, token: str, source: Path) -> tuple[float, int, dict]:
+    """(MB/s, RSS growth in bytes, the stored <file>) of one multipart upload with curl."""
+    with RssSampler(server.process.pid) as rss:
+        started = time.perf_counter()
+        answer = upload_download.curl("-H", f"Authorization: Bearer {token}", "-F", f"file=@{source}",
+                                      server.url + "/api/files")
+        elapsed = time.perf_counter() - started
+    (stored,) = json.loads(answer)["data"]["files"]
+    return mb_per_s(source.stat().st_size, elapsed), rss.growth, stored
+
+
+def curl_download(server, token: str, file_id: str, byte_range: str | None = None) -> tuple[float, int]:
+    """(MB/s, RSS growth in bytes) of downloading a file (or a ``Range`` of it) to /dev/null."""
+    extra = ["-r", byte_range] if byte_range else []
+    with RssSampler(server.process.pid) as rss:
+        started = time.perf_counter()
+        output = upload_download.curl("-H", f"Authorization: Bearer {token}", *extra, "-o", os.devnull,
+                                      "-w", "%{http_code} %{size_download}", f"{server.url}/api/files/{file_id}")
+        elapsed = time.perf_counter() - started
+    status, size = output.split()
+    if status != ("206" if byte_range else "200"):
+        raise RuntimeError(f"download answered {status}")
+    return mb_per_s(int(size), elapsed), rss.growth
+
+
+def run(workdir: Path, quick: bool) -> list[Figure]:
+    sizes = [16 * MIB, 64 * MIB] if quick else [64 * MIB, 256 * MIB, 1 * GIB]
+    repeats = 2 if quick else 3
+    section("Multipart upload and download (curl) vs disk copy and loopback-socket baselines, "
+            + ", ".join(f"{size // MIB} MiB" for size in sizes))
+    # waitress spools request bodies to temporary files: keep them on the same disk, in our workdir.
+    server = start_server(workdir, "--bcrypt-cost", "4", "--quota-bytes", str(64 * GIB), env={"TMPDIR": str(workdir)})
+    figures, by_size = [], {}
+    try:
+        _, token = new_account(server.url)
+        for size in sizes:
+            source = workdir / f"source-{size // MIB}.bin"
+            expected_sha256 = upload_download.create_file(source, size)
+            s = {key: Sample([]) for key in ("copy", "socket_up", "upload", "socket_down", "download", "range")}
+            growth = {"upload": [], "download": [], "range": []}
+            try:
+                for _ in range(repeats):
+                    s["copy"].values.append(copy_mb_s(source, workdir))
+                    s["socket_up"].values.append(socket_upload_mb_s(source, workdir))
+                    rate, grown, stored = curl_upload(server, token, source)
+                    if stored["sha256"] != expected_sha256:
+                        raise RuntimeError("the server stored other bytes than it was sent")
+                    s["upload"].values.append(rate)
+                    growth["upload"].append(grown / MIB)
+                    s["socket_down"].values.append(socket_download_mb_s(source))
+                    rate, grown = curl_download(server, token, stored["id"])
+                    s["download"].values.append(rate)
+                    growth["download"].append(grown / MIB)
+                    rate, grown = curl_download(server, token, stored["id"], f"{size // 2}-{size - 1}")
+                    s["range"].values.append(rate)
+                    growth["range"].append(grown / MIB)
+                    upload_download.curl("-X", "DELETE", "-H", f"Authorization: Bearer {token}",
+                                         f"{server.url}/api/files/{stored['id']}")
+            finally:
+                source.unlink(missing_ok=True)
+            by_size[size] = s
+            figures += size_figures(size, s, growth, is_target=size >= 256 * MIB or size == sizes[-1])
+        figures += scaling_figures(sizes, by_size)
+    finally:
+        server.stop()
+    return figures
+
+
+def size_figures(size: int, s: dict, growth: dict, is_target: bool) -> list[Figure]:
+    label = f"{size // MIB} MiB"
+    upload = Figure(f"multipart upload {label} (curl -F)", "MB/s", s["upload"], s["socket_up"],
+                    "loopback socket → file", note=f"{s['upload'].median / s['copy'].median:.2f}× disk copy "
+                    f"({s['copy'].median:.0f} MB/s)", extra={"disk_copy_mb_s": s["copy"].as_json()})
+    download = Figure(f"download {label} (curl -o /dev/null)", "MB/s", s["download"], s["socket_down"],
+                      "file → loopback socket")
+    ranged = Figure(f"download second half of {label} with Range", "MB/s", s["range"], s["socket_down"],
+                    "file → loopback socket")
+    figures = [upload, download, ranged]
+    if is_target:
+        upload.check_ratio(UPLOAD_TARGET_RATIO)
+        download.check_ratio(DOWNLOAD_TARGET_RATIO)
+        ranged.check_ratio(DOWNLOAD_TARGET_RATIO)
+        for kind in ("upload", "download"):
+            figures.append(Figure(f"server RSS growth during {kind} of {label}", "MiB", Sample(growth[kind]),
+                                  higher_is_better=False).check_below(RSS_LIMIT_MIB, f"≤ {RSS_LIMIT_MIB} MiB"))
+    for figure in figures:
+        figure.print_line()
+    return figures
+
+
+def scaling_figures(sizes: list[int], by_size: dict) -> list[Figure]:
+    """How MB/s changes from the smallest to the largest file: ideally a ratio near 1."""
+    small, big = sizes[0], sizes[-1]
+    figures = []
+    for key, what in (("upload", "multipart upload"), ("download", "download")):
+        figure = Figure(f"scaling: {what} {big // MIB} MiB vs {small // MIB} MiB", "MB/s",
+                        by_size[big][key], by_size[small][key], f"{small // MIB} MiB",
+                        note="ratio = big-file MB/s ÷ small-file MB/s")
+        figure.print_line()
+        figures.append(figure)
+    return figures

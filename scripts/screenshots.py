@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""Take screenshots of every page for the README: desktop (1280 wide) and phone
+(375 wide), English and Simplified Chinese, into docs/screenshots/.
+
+    python scripts/screenshots.py [--out docs/screenshots]
+
+It starts its own ``serve.py`` on a free loopback port with a temporary data
+directory, creates a demo account with a few files through the API, and drives
+Debian's Chromium (/usr/bin/chromium) with Playwright. Chinese text needs a CJK
+font (apt-get install fonts-wqy-microhei), or it is drawn as empty boxes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import requests
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("AUTHUPLOAD_CHROMIUM", "/usr/bin/chromium")
+USERNAME = "alice2024"
+PASSWORD = "correct horse battery"
+MIB = 1024 * 1024
+
+VIEWPORTS = {
+    "desktop": {"viewport": {"width": 1280, "height": 800}},
+    "phone": {"viewport": {"width": 375, "height": 740}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True},
+}
+LANGUAGES = {"en": "en-US", "zh": "zh-CN"}
+DEMO_FILES = [
+    ("Quarterly report 2026.pdf", 1_843_200, "application/pdf"),
+    ("holiday-photo.jpg", 3_407_872, "image/jpeg"),
+    ("会议纪要.docx", 48_128, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    ("notes.txt", 2_150, "text/plain"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
+    """serve.py on a free port; returns once /api/health answers (never a fixed sleep)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "serve.py"), "--host", "127.0.0.1", "--port", str(port),
+         "--data-dir", str(data_dir), "--bcrypt-cost", "4"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"serve.py exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url + "/api/health", timeout=1) as answer:
+                if json.load(answer)["data"]["status"] == "ok":
+                    return process, url
+        except OSError:
+            time.sleep(0.05)
+    process.terminate()
+    raise SystemExit("serve.py did not answer /api/health in time")
+
+
+def demo_account(url: str) -> str:
+    """Register the demo user, upload a few files, return a token."""
+    requests.post(f"{url}/api/register", json={"username": USERNAME, "password": PASSWORD}, timeout=10)
+    token = requests.post(f"{url}/api/login", json={"username": USERNAME, "password": PASSWORD},
+                          timeout=10).json()["data"]["access_token"]
+    for name, size, content_type in DEMO_FILES:
+        answer = requests.post(f"{url}/api/files", headers={"Authorization": f"Bearer {token}"},
+                               files={"file": (name, os.urandom(size), content_type)}, timeout=30)
+        answer.raise_for_status()
+        time.sleep(1.1)  # distinct upload times, so the dates column looks real
+    return token
+
+
+def shoot_register(page, url: str, path: Path) -> None:
+    page.goto(f"{url}/register.html")
+    page.fill("#username", "bob")
+    page.fill("#password", PASSWORD)
+    page.fill("#confirm", PASSWORD)
+    page.locator("#username").blur()
+    page.wait_for_selector("#usernameError:not(:empty)")
+    page.screenshot(path=path, full_page=True)
+
+
+def shoot_login(page, url: str, path: Path) -> None:
+    page.goto(f"{url}/login.html?reason=token_expired&next=%2Fwelcome.html")
+    page.fill("#username", USERNAME)
+    page.screenshot(path=path, full_page=True)
+
+
+def shoot_welcome(page, url: str, token: str, path: Path, upload: Path) -> None:
+    page.goto(f"{url}/login.html")
+    page.evaluate("token => localStorage.setItem('token', token)", token)
+    page.goto(f"{url}/welcome.html")
+    page.wait_for_selector("#workspace:not([hidden])")
+    page.wait_for_selector("#fileRows tr")
+    # One upload caught mid-way, so the progress bar shows: slow the network down.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions",
+             {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 2 * MIB})
+    page.set_input_files("#fileInput", str(upload))
+    page.wait_for_function("() => { const bar = document.querySelector('.upload-bar');"
+                           " return bar && bar.value >= 30; }", timeout=30_000)
+    page.wait_for_function("() => document.querySelector('.upload-speed').textContent !== ''")
+    page.screenshot(path=path, full_page=True)
+    # Leave no half upload behind for the next screenshot.
+    page.locator(".upload-cancel").first.click()
+    page.wait_for_selector(".upload-row.is-cancelled")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        upload = scratch / "team-video.mp4"
+        upload.write_bytes(os.urandom(24 * MIB))
+        process, url = start_server(scratch / "data")
+        try:
+            token = demo_account(url)
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+                for lang, locale in LANGUAGES.items():
+                    for form, options in VIEWPORTS.items():
+                        context = browser.new_context(locale=locale, timezone_id="Asia/Shanghai", **options)
+                        context.set_default_timeout(15_000)
+                        page = context.new_page()
+                        shoot_register(page, url, args.out / f"register-{form}-{lang}.png")
+                        shoot_login(page, url, args.out / f"login-{form}-{lang}.png")
+                        shoot_welcome(page, url, token, args.out / f"welcome-{form}-{lang}.png", upload)
+                        context.close()
+                        print(f"{lang} {form}: done")
+                browser.close()
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+    print(f"screenshots written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""Test helpers shared by the test modules (importable, unlike conftest.py)."""
+
+from __future__ import annotations
+
+import itertools
+
+
+class MovableClock:
+    """A clock that tests move forward instead of sleeping."""
+
+    def __init__(self, now: float = 1_900_000_000.0):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class Auth:
+    """Register, log in and build the Authorization header, as a user of the API would."""
+
+    _numbers = itertools.count(1)
+
+    def __init__(self, client):
+        self.client = client
+
+    def new_username(self) -> str:
+        return f"user{next(self._numbers):04d}x"
+
+    def register(self, username: str | None = None, password: str = "correct horse"):
+        username = username or self.new_username()
+        response = self.client.post_json("/api/register", {"username": username, "password": password})
+        return response.json["data"]
+
+    def login(self, username: str, password: str = "correct horse") -> str:
+        response = self.client.post_json("/api/login", {"username": username, "password": password})
+        return response.json["data"]["access_token"]
+
+    def new_user(self, password: str = "correct horse") -> dict:
+        """Register and log in a fresh user: returns its id, username, token and headers."""
+        user = self.register(password=password)
+        token = self.login(user["username"], password)
+        return {**user, "token": token, "headers": self.bearer(token)}
+
+    @staticmethod
+    def bearer(token: str) -> dict:
+        return {"Authorization": f"Bearer {token}"}

@@ -1,0 +1,117 @@
+"""The database (db.py): WAL, migrations by user_version, per-thread connections, transactions."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+import pytest
+import webtest
+
+from authupload import create_app
+from authupload.db import BUSY_TIMEOUT_MS, MIGRATIONS, Database, _statements
+from authupload.passwords import HashGate, PasswordHasher
+
+
+@pytest.fixture
+def database(tmp_path):
+    return Database(tmp_path / "authupload.db")
+
+
+def test_a_new_database_is_in_wal_mode(database, tmp_path):
+    assert database.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    with sqlite3.connect(tmp_path / "authupload.db") as outside:  # WAL is a property of the file
+        assert outside.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_connections_wait_for_locks_and_enforce_foreign_keys(database):
+    assert database.execute("PRAGMA busy_timeout").fetchone()[0] == BUSY_TIMEOUT_MS
+    assert database.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_user_version_is_the_number_of_migrations(database):
+    assert database.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+
+
+def test_opening_again_runs_no_migration_twice(tmp_path, database):
+    database.execute("INSERT INTO users (username, username_key, password_hash, created_at) VALUES ('a','a','h',0)")
+    again = Database(tmp_path / "authupload.db")
+    assert again.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    assert again.execute("SELECT count(*) FROM users").fetchone()[0] == 1
+
+
+def test_a_version_1_database_is_migrated_and_keeps_its_users(tmp_path, make_config):
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    password_hash = PasswordHasher(4, HashGate(1, 1)).hash_password("correct horse")
+    with sqlite3.connect(data_dir / "authupload.db") as old:
+        for statement in _statements(MIGRATIONS[0]):
+            old.execute(statement)
+        old.execute("PRAGMA user_version = 1")
+        old.execute("INSERT INTO users (username, username_key, password_hash, created_at) VALUES (?, ?, ?, ?)",
+                    ("Alice123", "alice123", password_hash, 1_800_000_000))
+    app = create_app(make_config(data_dir=data_dir))
+    database = app.services.database
+    assert database.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    tables = {row[0] for row in database.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"users", "revoked_tokens", "login_failures", "files", "uploads"} <= tables
+    client = webtest.TestApp(app)
+    token = client.post_json("/api/login", {"username": "alice123", "password": "correct horse"}).json["data"][
+        "access_token"]
+    me = client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).json["data"]
+    assert me["username"] == "Alice123"
+    assert me["created_at"] == "2027-01-15T08:00:00Z"
+
+
+def test_a_transaction_rolls_back_when_its_block_raises(database):
+    with pytest.raises(RuntimeError):
+        with database.transaction() as connection:
+            connection.execute(
+                "INSERT INTO users (username, username_key, password_hash, created_at) VALUES ('a','a','h',0)")
+            raise RuntimeError("boom")
+    assert database.execute("SELECT count(*) FROM users").fetchone()[0] == 0
+
+
+def test_usernames_are_unique_by_key_in_the_schema(database):
+    database.execute("INSERT INTO users (username, username_key, password_hash, created_at) VALUES ('A','a','h',0)")
+    with pytest.raises(sqlite3.IntegrityError):
+        database.execute(
+            "INSERT INTO users (username, username_key, password_hash, created_at) VALUES ('a','a','h',0)")
+
+
+def test_each_thread_has_its_own_connection(database):
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(database.connection()))
+    thread.start()
+    thread.join()
+    assert seen[0] is not database.connection()
+    assert database.connection() is database.connection()
+
+
+def test_two_writers_wait_for_each_other_instead_of_failing(tmp_path):
+    first, second = Database(tmp_path / "x.db"), Database(tmp_path / "x.db")
+    errors = []
+
+    def write(db, prefix):
+        try:
+            for number in range(30):
+                with db.transaction() as connection:
+                    connection.execute(
+                        "INSERT INTO users (username, username_key, password_hash, created_at) VALUES (?, ?, 'h', 0)",
+                        (f"{prefix}{number}", f"{prefix}{number}"))
+        except Exception as error:  # pragma: no cover - the failure we look for
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(db, p)) for db, p in ((first, "a"), (second, "b"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert first.execute("SELECT count(*) FROM users").fetchone()[0] == 60
+
+
+def test_the_data_directory_is_private(make_config, tmp_path):
+    create_app(make_config())
+    assert (tmp_path / "data").stat().st_mode & 0o077 == 0
+    assert (tmp_path / "data" / "authupload.db").exists()

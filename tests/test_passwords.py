@@ -1,0 +1,168 @@
+"""Password hashing (passwords.py): exact beyond 72 bytes, long input, a bounded gate, timing parity."""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+
+import bcrypt
+import pytest
+import webtest
+
+from authupload import create_app
+from authupload.http import HTTPError
+from authupload.passwords import HashGate, PasswordHasher
+
+
+@pytest.fixture
+def hasher():
+    return PasswordHasher(4, HashGate(2, 2))
+
+
+def test_a_hash_verifies_its_password_and_nothing_else(hasher):
+    stored = hasher.hash_password("correct horse")
+    assert hasher.verify_password("correct horse", stored)
+    assert not hasher.verify_password("correct horsE", stored)
+    assert not hasher.verify_password("", stored)
+
+
+def test_hashes_are_salted_bcrypt_at_the_configured_cost(hasher):
+    first, second = hasher.hash_password("same"), hasher.hash_password("same")
+    assert first != second
+    assert first.startswith("$2b$04$")
+
+
+@pytest.mark.parametrize("password, other", [
+    ("a" * 72 + "one", "a" * 72 + "two"),  # differ only after byte 72
+    ("a" * 100, "a" * 101),
+    ("é" * 36 + "x", "é" * 36 + "y"),  # 72 bytes of two-byte characters, then a difference
+    ("x" * 1024, "x" * 1023 + "y"),
+])
+def test_passwords_differing_after_byte_72_are_different(hasher, password, other):
+    stored = hasher.hash_password(password)
+    assert hasher.verify_password(password, stored)
+    assert not hasher.verify_password(other, stored)
+
+
+@pytest.mark.parametrize("password", [
+    "x" * 1024,
+    "😀" * 1024,  # 4096 UTF-8 bytes: bcrypt 5 alone would raise ValueError
+    "nul\x00byte",
+    "\x00",
+    "\x00" * 8,
+    "密码 with emoji 😀 and NUL \x00 and more",
+])
+def test_long_nul_and_emoji_passwords_hash_and_verify_without_crashing(hasher, password):
+    stored = hasher.hash_password(password)
+    assert hasher.verify_password(password, stored)
+
+
+def test_a_nul_does_not_truncate_the_password(hasher):
+    stored = hasher.hash_password("abc\x00def")
+    assert not hasher.verify_password("abc", stored)
+    assert not hasher.verify_password("abc\x00xyz", stored)
+
+
+def test_bcrypt_itself_refuses_more_than_72_bytes():
+    # Why the pre-hash exists: without it a long password would be a 500.
+    with pytest.raises(ValueError):
+        bcrypt.hashpw(b"x" * 73, bcrypt.gensalt(4))
+
+
+def test_unknown_user_check_returns_false(hasher):
+    assert hasher.verify_password("anything", None) is False
+
+
+def hold_gate(gate: HashGate):
+    """Occupy one place of the gate from another thread until the returned event is set."""
+    entered, release = threading.Event(), threading.Event()
+
+    def hold():
+        with gate:
+            entered.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert entered.wait(5)
+    return release, thread
+
+
+def test_a_full_gate_answers_503_at_once():
+    gate = HashGate(1, 0)
+    hasher = PasswordHasher(4, gate)
+    stored = hasher.hash_password("correct horse")
+    release, thread = hold_gate(gate)
+    try:
+        started = time.monotonic()
+        with pytest.raises(HTTPError) as raised:
+            hasher.verify_password("correct horse", stored)
+        assert time.monotonic() - started < 0.5
+        assert raised.value.status == 503
+        assert raised.value.key == "server_busy"
+        assert ("Retry-After", "1") in raised.value.headers
+        with pytest.raises(HTTPError):
+            hasher.hash_password("correct horse")
+    finally:
+        release.set()
+        thread.join()
+    assert hasher.verify_password("correct horse", stored)  # the place is free again
+
+
+def test_a_waiting_place_lets_one_more_wait_for_a_slot():
+    gate = HashGate(1, 1)
+    hasher = PasswordHasher(4, gate)
+    stored = hasher.hash_password("pw")
+    release, thread = hold_gate(gate)
+    results = []
+    waiter = threading.Thread(target=lambda: results.append(hasher.verify_password("pw", stored)))
+    try:
+        waiter.start()
+        time.sleep(0.2)  # the waiter is now queued behind the held slot
+        assert results == []
+        with pytest.raises(HTTPError):  # the third is refused: one running, one waiting
+            hasher.verify_password("pw", stored)
+    finally:
+        release.set()
+        thread.join()
+        waiter.join()
+    assert results == [True]
+
+
+def test_a_full_gate_makes_login_503_server_busy(make_config):
+    app = create_app(make_config(hash_concurrency=1, hash_queue_limit=0))
+    client = webtest.TestApp(app)
+    client.post_json("/api/register", {"username": "alice123", "password": "correct horse"})
+    release, thread = hold_gate(app.services.passwords.gate)
+    try:
+        response = client.post_json("/api/login", {"username": "alice123", "password": "correct horse"},
+                                    expect_errors=True)
+        assert response.status_int == 503
+        assert response.json == {"code": 503, "message": response.json["message"], "data": {"error": "server_busy"}}
+        # Requests that need no bcrypt are still answered.
+        assert client.get("/api/health").status_int == 200
+    finally:
+        release.set()
+        thread.join()
+
+
+@pytest.mark.slow
+def test_unknown_user_and_wrong_password_take_about_the_same_time(make_config):
+    client = webtest.TestApp(create_app(make_config(bcrypt_cost=10, max_failures_per_username=1000,
+                                                    max_failures_per_address=1000)))
+    client.post_json("/api/register", {"username": "alice123", "password": "correct horse"})
+
+    def timed(username):
+        started = time.perf_counter()
+        response = client.post_json("/api/login", {"username": username, "password": "wrong horse"},
+                                    expect_errors=True)
+        assert response.status_int == 401
+        return time.perf_counter() - started
+
+    wrong_password, unknown_user = [], []
+    for _ in range(9):  # interleaved, so load from other processes hits both alike
+        wrong_password.append(timed("alice123"))
+        unknown_user.append(timed("nobody99"))
+    ratio = statistics.median(unknown_user) / statistics.median(wrong_password)
+    assert 1 / 1.5 < ratio < 1.5, (wrong_password, unknown_user)

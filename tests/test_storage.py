@@ -1,0 +1,154 @@
+"""Storage: name and type cleaning (pure functions, as bad → good tables), the
+quota arithmetic, debris removal at start, and the all-or-nothing commit."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from authupload import create_app
+from authupload.http import HTTPError
+from authupload.storage import StagedFile, clean_content_type, clean_filename
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("report.pdf", "report.pdf"),
+        ("../../etc/passwd", "passwd"),
+        ("/etc/shadow", "shadow"),
+        ("C:\\x\\y.txt", "y.txt"),
+        ("\\\\server\\share\\z.doc", "z.doc"),
+        ("dir/sub\\mixed/last.txt", "last.txt"),
+        ("a\x00b.txt", "ab.txt"),
+        ("evil\r\nSet-Cookie: x=1.txt", "evilSet-Cookie: x=1.txt"),
+        ("tab\there.txt", "tabhere.txt"),
+        ("\x7fdel\x85nel.txt", "delnel.txt"),  # DEL and the C1 control NEL are Cc too
+        ("invoice\u202egpj.exe", "invoicegpj.exe"),  # RIGHT-TO-LEFT OVERRIDE would show "exe.jpg"
+        ("\u2066isolated\u2069.txt", "isolated.txt"),
+        ("  spaced name.txt  ", "spaced name.txt"),
+        ("...hidden...", "hidden"),
+        (". .x. .", "x"),
+        ("...", "unnamed"),
+        ("  ", "unnamed"),
+        ("", "unnamed"),
+        (None, "unnamed"),
+        ("../", "unnamed"),
+        ("\x00\x01", "unnamed"),
+        ("报告 2026.pdf", "报告 2026.pdf"),
+        ("日本語のファイル名.txt", "日本語のファイル名.txt"),
+        ("café ☕.txt", "café ☕.txt"),
+        ("a" * 300, "a" * 255),
+        ("文" * 300, "文" * 255),
+        ("a" * 254 + " .txt", "a" * 254),  # cut to 255, then trimmed again
+    ],
+)
+def test_clean_filename(raw, clean):
+    assert clean_filename(raw) == clean
+
+
+@pytest.mark.parametrize(
+    ("declared", "stored"),
+    [
+        ("text/plain", "text/plain"),
+        ("Text/HTML; charset=UTF-8", "text/html"),
+        ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        ("image/svg+xml", "image/svg+xml"),
+        (None, "application/octet-stream"),
+        ("", "application/octet-stream"),
+        ("text", "application/octet-stream"),
+        ("text/", "application/octet-stream"),
+        ("/plain", "application/octet-stream"),
+        ("text/plain/extra", "application/octet-stream"),
+        ("text/pl ain", "application/octet-stream"),
+        ("text/plain\r\nX-Evil: 1", "application/octet-stream"),
+        ("类型/子类型", "application/octet-stream"),
+    ],
+)
+def test_clean_content_type(declared, stored):
+    assert clean_content_type(declared) == stored
+
+
+@pytest.fixture
+def storage(app):
+    return app.services.storage
+
+
+def new_user_id(app, name="storageuser") -> int:
+    return app.services.database.execute(
+        "INSERT INTO users (username, username_key, password_hash, created_at) VALUES (?, ?, 'x', 0) RETURNING id",
+        (name, name),
+    ).fetchone()[0]
+
+
+def stage(storage, data: bytes, name: str = "f.bin") -> StagedFile:
+    path = storage.new_temp_path()
+    path.write_bytes(data)
+    return StagedFile(path, name, len(data), hashlib.sha256(data).hexdigest(), "application/octet-stream")
+
+
+def test_temp_files_left_by_a_crash_are_removed_at_start(make_config):
+    config = make_config()
+    create_app(config)
+    debris = config.data_dir / "tmp" / "half-written-upload"
+    debris.write_bytes(b"partial")
+    create_app(config)
+    assert not debris.exists()
+
+
+def test_commit_moves_every_staged_file_and_lists_it(app, storage):
+    user_id = new_user_id(app)
+    staged = [stage(storage, b"one"), stage(storage, b"two", "g.bin")]
+    files = storage.commit(user_id, staged)
+    assert [f["name"] for f in files] == ["f.bin", "g.bin"]
+    for file, data in zip(files, (b"one", b"two")):
+        assert storage.path_of(user_id, file["id"]).read_bytes() == data
+    assert not any(storage.tmp_dir.iterdir())
+    assert storage.usage(user_id)["files"] == 2
+
+
+def test_commit_over_quota_keeps_nothing(make_config):
+    app = create_app(make_config(quota_bytes=5))
+    storage = app.services.storage
+    user_id = new_user_id(app)
+    staged = [stage(storage, b"abc"), stage(storage, b"def")]
+    with pytest.raises(HTTPError) as refused:
+        storage.commit(user_id, staged)
+    assert (refused.value.status, refused.value.key) == (413, "quota_exceeded")
+    assert storage.usage(user_id)["files"] == 0
+    assert not (storage.files_dir / str(user_id)).exists() or not any((storage.files_dir / str(user_id)).iterdir())
+
+
+def test_commit_failing_halfway_removes_the_files_it_already_moved(app, storage):
+    user_id = new_user_id(app)
+    good = stage(storage, b"good")
+    missing = stage(storage, b"gone")
+    missing.path.unlink()  # os.replace of the second file will fail
+    with pytest.raises(FileNotFoundError):
+        storage.commit(user_id, [good, missing])
+    assert storage.usage(user_id)["files"] == 0
+    assert not any((storage.files_dir / str(user_id)).iterdir())
+
+
+def test_quota_left_counts_stored_and_reserved_bytes(make_config):
+    app = create_app(make_config(quota_bytes=100))
+    storage = app.services.storage
+    user_id = new_user_id(app)
+    storage.commit(user_id, [stage(storage, b"x" * 30)])
+    assert storage.quota_left_bytes(user_id) == 70
+    storage.check_quota(user_id, 70)  # exactly full is allowed
+    with pytest.raises(HTTPError):
+        storage.check_quota(user_id, 71)
+
+
+def test_another_users_file_is_not_found(app, storage):
+    owner, other = new_user_id(app, "ownerxx"), new_user_id(app, "otherxx")
+    (file,) = storage.commit(owner, [stage(storage, b"mine")])
+    with pytest.raises(HTTPError) as missing:
+        storage.find(other, file["id"])
+    assert missing.value.status == 404
+    with pytest.raises(HTTPError):
+        storage.delete(other, file["id"])
+    assert storage.path_of(owner, file["id"]).exists()
