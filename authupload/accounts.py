@@ -105,32 +105,42 @@ def register(request: Request) -> Response:
     return envelope(request.language, 200, "registered", user_json(row))
 
 
-def login(request: Request) -> Response:
-    body = request.json()
-    username = string_field(body, "username")
-    password = string_field(body, "password")
+def password_matches(request: Request, username: str, password: str, user) -> bool:
+    """Check a password under the failed-login throttle, and log the attempt.
+
+    The throttle reserves a failure first (429 if the username or the address is
+    locked), then bcrypt judges; a match forgives the reservation. An unknown
+    user (``user`` None) is checked against a dummy hash, so it takes as long as
+    a wrong password.
+    """
     app = request.app
     address = request.client_address
     try:
-        attempt = app.throttle.reserve_attempt(username, address)
+        attempt = app.throttle.reserve_attempt(username_key(username), address)
     except HTTPError:
         log_login("throttled", address, username)
         raise
-    user = app.database.execute(
-        "SELECT * FROM users WHERE username_key = ?", (username_key(username),)
-    ).fetchone()
     try:
-        # Unknown user: checked against a dummy hash, so it takes as long as a wrong password.
         matched = app.passwords.verify_password(password, user["password_hash"] if user else None)
     except HTTPError:
         app.throttle.release(attempt)  # 503 busy: this attempt was never judged
         raise
-    if not matched:
-        log_login("failed", address, username)
+    if matched:
+        app.throttle.forgive(attempt)
+    log_login("succeeded" if matched else "failed", address, username)
+    return matched
+
+
+def login(request: Request) -> Response:
+    body = request.json()
+    username = string_field(body, "username")
+    password = string_field(body, "password")
+    user = request.app.database.execute(
+        "SELECT * FROM users WHERE username_key = ?", (username_key(username),)
+    ).fetchone()
+    if not password_matches(request, username, password, user):
         raise HTTPError(401, "invalid_credentials")
-    app.throttle.forgive(attempt)
-    log_login("succeeded", address, username)
-    return envelope(request.language, 200, "logged_in", token_json(request, user, app.config.clock()))
+    return envelope(request.language, 200, "logged_in", token_json(request, user, request.app.config.clock()))
 
 
 def me(request: Request) -> Response:
@@ -153,11 +163,11 @@ def change_password(request: Request) -> Response:
     new_password = string_field(body, "new_password")
     check_new_password(new_password, "new_password", config.password_min_chars, config.password_max_chars)
     user = current_user(request)
-    passwords = request.app.passwords
-    if not passwords.verify_password(old_password, user["password_hash"]):
+    # Throttled like a login: a stolen token must not become a password-guessing oracle.
+    if not password_matches(request, user["username"], old_password, user):
         # 400, not 401: the session is fine, only the form field is wrong.
         raise HTTPError(400, "wrong_old_password", field="old_password")
-    new_hash = passwords.hash_password(new_password)
+    new_hash = request.app.passwords.hash_password(new_password)
     # Bumping token_version kills every token and download link issued before.
     user = request.app.database.execute(
         "UPDATE users SET password_hash = ?, token_version = token_version + 1 WHERE id = ? RETURNING *",

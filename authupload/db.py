@@ -87,6 +87,9 @@ class Database:
         self._local = threading.local()
         with self.transaction() as connection:
             version = connection.execute("PRAGMA user_version").fetchone()[0]
+            if version > len(MIGRATIONS):
+                # Older code must not write to a schema it does not know (a downgrade).
+                raise RuntimeError(f"{path} has schema version {version}; this code knows up to {len(MIGRATIONS)}")
             for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
                 for statement in _statements(script):
                     connection.execute(statement)

@@ -58,7 +58,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invalid_credentials": ("Wrong username or password.", "用户名或密码错误。"),
     "too_many_attempts": ("Too many failed logins; try again later.", "登录失败次数过多，请稍后再试。"),
     "wrong_old_password": ("The current password is wrong.", "当前密码错误。"),
-    "session_too_old": ("Please log in again with your password.", "请重新使用密码登录。"),
     "server_busy": ("The server is busy; try again in a moment.", "服务器繁忙，请稍后再试。"),
     # tokens
     "token_missing": ("Log in first: this needs a bearer token.", "请先登录：需要 Bearer 令牌。"),

@@ -22,6 +22,7 @@ from .http import HTTPError, Response
 from .tokens import unauthorized
 
 access_log_lines = logging.getLogger("authupload.access")
+log = logging.getLogger("authupload")
 
 # Content-Security-Policy for our pages: scripts and styles only from our own
 # origin (no inline script, so an injected <script> cannot run), and no framing
@@ -127,7 +128,8 @@ def cors(app, allowed_origins: tuple[str, ...], max_age_seconds: int):
     allow_methods = "GET, HEAD, POST, PATCH, DELETE, OPTIONS"
     expose_headers = ("Location, Upload-Offset, Upload-Length, Upload-Metadata, Upload-Expires, "
                       "Upload-Token, Upload-File-Id, Tus-Resumable, Tus-Version, Tus-Extension, "
-                      "Tus-Max-Size, Tus-Checksum-Algorithm, Retry-After, Content-Disposition, ETag")
+                      "Tus-Max-Size, Tus-Checksum-Algorithm, Retry-After, Content-Disposition, ETag, "
+                      "Content-Range, Accept-Ranges")
 
     def allow_origin(origin: str) -> str | None:
         if "*" in allowed_origins:
@@ -183,6 +185,9 @@ def bearer(app, tokens):
                 environ["authupload.claims"] = tokens.verify(token.strip())
             except HTTPError as error:
                 environ["authupload.token_error"] = error
+            except Exception:  # e.g. the database failing: still an envelope, from the router
+                log.exception("token verification failed")
+                environ["authupload.token_error"] = HTTPError(500, "server_error")
         return app(environ, start_response)
 
     return verified

@@ -44,9 +44,13 @@ class LoginThrottle:
             ADDRESS: config.max_failures_per_address,
         }
 
-    def reserve_attempt(self, username: str, address: str) -> Attempt:
-        """Record a presumed failure for this attempt, or raise 429 if either key is locked."""
-        attempt = Attempt(username.lower(), address, self.config.clock())
+    def reserve_attempt(self, username_key: str, address: str) -> Attempt:
+        """Record a presumed failure for this attempt, or raise 429 if either key is locked.
+
+        ``username_key`` is the case-folded name (accounts.username_key), so
+        ``Alice123`` and ``alice123`` share one counter.
+        """
+        attempt = Attempt(username_key, address, self.config.clock())
         since = attempt.at - self.config.login_window_seconds
         keys = {USERNAME: attempt.username_key, ADDRESS: attempt.address}
         with self.database.transaction() as connection:

@@ -447,6 +447,8 @@ def record_environ(data_dir: Path, requests: list[tuple[str, str, list, bytes]])
     from authupload.config import Config
     from authupload.server import build_server
 
+    import logging
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # as serve.py does
     recorded = []
     config = Config(data_dir=data_dir, port=0, bcrypt_cost=4, threads=1)
     server = build_server(config)
@@ -472,9 +474,9 @@ def record_environ(data_dir: Path, requests: list[tuple[str, str, list, bytes]])
                        for k, v in headers]
             exchange(port, build_request(method, target, headers, body, port=port), method)
     finally:
-        server.task_dispatcher.shutdown()  # join the worker threads first: they still signal the loop
-        server.close()
-        thread.join(timeout=5)
+        # waitress has no clean "stop" for a loop running in another thread (closing its
+        # socket under select() raises there); the daemon thread ends with this process.
+        server.task_dispatcher.shutdown()
     for entry in recorded:
         entry["port"] = port
     return recorded

@@ -25,7 +25,7 @@ def audit_data_dir(data_dir: Path, check_hashes: bool = True) -> list[str]:
     - the database passes ``PRAGMA integrity_check``;
     - no username key twice;
     - every file row has its bytes on disk, of its size (and sha256);
-    - ``tmp/`` holds nothing (call after a restart: start-up clears it).
+    - ``tmp/`` holds no file (call after a restart: start-up sweeps dead processes' folders).
     """
     problems = []
     connection = sqlite3.connect(f"file:{data_dir / 'authupload.db'}?mode=ro", uri=True)
@@ -44,7 +44,7 @@ def audit_data_dir(data_dir: Path, check_hashes: bool = True) -> list[str]:
                 problems.append(f"file {file_id} does not match its sha256")
     finally:
         connection.close()
-    leftovers = list((data_dir / "tmp").iterdir()) if (data_dir / "tmp").exists() else []
+    leftovers = [path for path in (data_dir / "tmp").rglob("*") if path.is_file()]
     if leftovers:
         problems.append(f"{len(leftovers)} temporary files left in tmp/")
     return problems

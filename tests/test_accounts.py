@@ -566,3 +566,15 @@ def test_no_password_or_token_ever_reaches_a_log(client, auth, caplog):
         assert secret not in text
     for jwt_part in {part for t in (token, refreshed, changed) for part in t.split(".")}:
         assert jwt_part not in text
+
+
+def test_guessing_the_old_password_with_a_stolen_token_is_throttled_like_a_login(client, auth, make_config):
+    user = auth.new_user()
+    for _ in range(10):
+        wrong = client.post_json("/api/password", {"old_password": "guess guess", "new_password": "new password 1"},
+                                 headers=user["headers"], status=400)
+        assert wrong.json["data"]["error"] == "wrong_old_password"
+    locked = client.post_json("/api/password", {"old_password": "correct horse", "new_password": "new password 1"},
+                              headers=user["headers"], status=429)
+    assert locked.json["data"]["error"] == "too_many_attempts"
+    assert int(locked.headers["Retry-After"]) > 0

@@ -115,3 +115,12 @@ def test_the_data_directory_is_private(make_config, tmp_path):
     create_app(make_config())
     assert (tmp_path / "data").stat().st_mode & 0o077 == 0
     assert (tmp_path / "data" / "authupload.db").exists()
+
+
+def test_a_database_from_newer_code_is_refused_rather_than_written(tmp_path):
+    path = tmp_path / "newer.db"
+    Database(path)
+    with sqlite3.connect(path) as connection:
+        connection.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    with pytest.raises(RuntimeError, match="schema version"):
+        Database(path)

@@ -70,3 +70,16 @@ def test_transcripts_and_walkthrough_match_the_running_server():
     assert result.returncode == 0, (
         "docs/transcripts/*.http or docs/walkthrough*.md are stale: run `python docs/transcripts.py` "
         "and review the diff.\n" + result.stdout[-4000:] + result.stderr[-2000:])
+
+
+def test_functions_named_in_doc_links_exist():
+    """``[`Storage.commit`](../authupload/storage.py)`` must name something defined in that file."""
+    for doc in (ROOT / "docs").glob("*.md"):
+        text = doc.read_text(encoding="utf-8")
+        for name, target in re.findall(r"\[`([\w.]+)(?:\([^`]*\))?`\]\((\.\./authupload/\w+\.py)\)", text):
+            source = (doc.parent / target).read_text(encoding="utf-8")
+            last = name.split(".")[-1]
+            if last.endswith(".py") or name.endswith(".py"):
+                continue
+            assert re.search(rf"^\s*(def|class) {last}\b|^{last}\s*=", source, re.M), \
+                f"{doc.name}: {name} is not defined in {target}"

@@ -123,7 +123,7 @@ def test_full_disk_answers_507_keeps_nothing_partial_and_keeps_serving(small_dis
         too_big = upload(server.url, headers, os.urandom(60 * 2**20))
         assert too_big.status_code == 507, too_big.text
         assert too_big.json()["data"]["error"] == "insufficient_storage"
-        assert list((data_dir / "tmp").iterdir()) == []
+        assert [p for p in (data_dir / "tmp").rglob("*") if p.is_file()] == []
         listing = requests.get(f"{server.url}/api/files", headers=headers, timeout=30).json()["data"]
         assert [f["id"] for f in listing["files"]] == [kept.json()["data"]["files"][0]["id"]]
         assert requests.get(f"{server.url}/api/health", timeout=10).status_code == 200

@@ -4,6 +4,7 @@ quota arithmetic, debris removal at start, and the all-or-nothing commit."""
 from __future__ import annotations
 
 import hashlib
+import os
 
 import pytest
 
@@ -152,3 +153,22 @@ def test_another_users_file_is_not_found(app, storage):
     with pytest.raises(HTTPError):
         storage.delete(other, file["id"])
     assert storage.path_of(owner, file["id"]).exists()
+
+
+def test_starting_a_second_process_keeps_the_first_ones_uploads_in_flight(make_config):
+    config = make_config()
+    first = create_app(config).services.storage
+    in_flight = first.new_temp_path()
+    in_flight.write_bytes(b"half an upload")
+    create_app(config)  # another server process on the same data directory
+    assert in_flight.read_bytes() == b"half an upload"
+
+
+def test_a_dead_processes_temp_folder_is_swept_at_the_next_start(make_config):
+    config = make_config()
+    dead = create_app(config).services.storage
+    debris = dead.new_temp_path()
+    debris.write_bytes(b"half an upload")
+    os.close(dead._tmp_lock)  # what the kernel does when a process dies, even by kill -9
+    create_app(config)
+    assert not debris.exists() and not dead.tmp_dir.exists()

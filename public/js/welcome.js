@@ -221,12 +221,25 @@ async function onDialogClose() {
 /** Queue every picked or dropped file; each gets its own row. */
 function addFiles(fileList) {
   for (const file of fileList) {
+    if (isAlreadyQueued(file)) continue;
     const job = { file, status: "waiting", upload: null, row: uploadRow(file) };
     job.row.querySelector(".upload-cancel").addEventListener("click", () => cancelOrDismiss(job));
     state.jobs.push(job);
     setRowStatus(job, "up.waiting");
   }
   startWaitingJobs();
+}
+
+/** The same file picked twice while its first upload still runs would resume
+ * the same tus upload twice over; the second pick is ignored. */
+function isAlreadyQueued(file) {
+  return state.jobs.some(
+    (job) =>
+      (job.status === "waiting" || job.status === "uploading") &&
+      job.file.name === file.name &&
+      job.file.size === file.size &&
+      job.file.lastModified === file.lastModified,
+  );
 }
 
 function uploadRow(file) {
@@ -284,7 +297,7 @@ async function runJob(job) {
 
   const refusal = refusalBeforeSending(upload);
   if (refusal) {
-    finishJob(job, "error", "up.failed", { reason: t(refusal[0], refusal[1]) });
+    failJob(job, refusal);
     startWaitingJobs();
     return;
   }
@@ -302,7 +315,7 @@ async function runJob(job) {
     if (error.key === "aborted") {
       finishJob(job, "cancelled", "up.cancelled");
     } else {
-      finishJob(job, "error", "up.failed", { reason: uploadErrorText(error) });
+      failJob(job, errorMessageKey(error));
       // An access-token 401 means the session is over; make sure of it (api()
       // leads to the login page if so) rather than guess from the upload's token.
       if (error.status === 401) loadMe().catch(() => {});
@@ -311,9 +324,10 @@ async function runJob(job) {
   startWaitingJobs();
 }
 
-function uploadErrorText(error) {
-  const [key, args] = errorMessageKey(error);
-  return t(key, args);
+/** "Not uploaded: <reason>", the reason kept as a key to redraw in another language. */
+function failJob(job, [reasonKey, reasonArgs]) {
+  job.failure = [reasonKey, reasonArgs];
+  finishJob(job, "error", "up.failed", { reason: t(reasonKey, reasonArgs) });
 }
 
 function finishJob(job, status, key, args = {}) {
@@ -331,7 +345,9 @@ function setRowStatus(job, key, args = {}) {
   setMessage(job.row.querySelector(".upload-status"), key, args);
 }
 
-function renderProgress(job, { bytesSent, bytesTotal, bytesPerSecond, secondsLeft }) {
+function renderProgress(job, progress) {
+  job.progress = progress; // kept to redraw in another language
+  const { bytesSent, bytesTotal, bytesPerSecond, secondsLeft } = progress;
   const pct = bytesTotal ? Math.floor((bytesSent / bytesTotal) * 100) : 100;
   const row = job.row;
   row.querySelector(".upload-bar").value = pct;
@@ -466,6 +482,12 @@ function onLanguageChange() {
     const button = job.row.querySelector(".upload-cancel");
     button.setAttribute("aria-label", t(job.status === "waiting" || job.status === "uploading" ? "up.cancelLabel" : "up.dismissLabel", { name }));
     job.row.querySelector(".upload-size").textContent = formatBytes(job.file.size);
+    if (job.failure) setRowStatus(job, "up.failed", { reason: t(...job.failure) });
+    if (job.progress) {
+      const speed = job.row.querySelector(".upload-speed").textContent;
+      renderProgress(job, job.progress);
+      if (!speed) job.row.querySelector(".upload-speed").textContent = "";
+    }
   }
 }
 

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from harness import PASSWORD
+from browser_harness import PASSWORD
 
 pytestmark = pytest.mark.browser
 

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from harness import PASSWORD, open_workspace
+from browser_harness import PASSWORD, open_workspace
 
 pytestmark = pytest.mark.browser
 

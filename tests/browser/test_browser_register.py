@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from harness import PASSWORD, unique_username
+from browser_harness import PASSWORD, unique_username
 
 pytestmark = pytest.mark.browser
 

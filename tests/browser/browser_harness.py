@@ -79,19 +79,17 @@ def fake_jwt(**claims) -> str:
     return f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part(claims)}.{part('not-a-signature')}"
 
 
-def make_file(directory: Path, name: str, size: int, seed: int = 0) -> Path:
-    """A file of `size` pseudo-random bytes (incompressible, reproducible)."""
+def make_file(directory: Path, name: str, size: int) -> Path:
+    """A file of `size` random bytes (incompressible, so no layer can shortcut it)."""
     path = directory / name
-    block = secrets.token_bytes(64 * 1024) if seed == 0 else bytes((seed + i) % 251 for i in range(64 * 1024))
+    block = secrets.token_bytes(64 * 1024)
     with open(path, "wb") as out:
-        remaining = size
-        while remaining > 0:
-            out.write(block[: min(len(block), remaining)])
-            remaining -= len(block)
+        for start in range(0, size, len(block)):
+            out.write(block[: min(len(block), size - start)])
     return path
 
 
-def throttle_upload(page, bytes_per_second: int) -> None:
+def throttle_upload(page, bytes_per_second: int):
     """Slow the page's uploads down (Chrome DevTools network emulation), so a
     test can watch progress move or reload in the middle of an upload."""
     cdp = page.context.new_cdp_session(page)

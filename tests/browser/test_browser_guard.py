@@ -9,7 +9,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from harness import PASSWORD, fake_jwt, open_workspace
+from browser_harness import PASSWORD, fake_jwt, open_workspace
 
 pytestmark = pytest.mark.browser
 

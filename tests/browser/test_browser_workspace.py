@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from harness import MIB, PASSWORD, make_file, open_workspace, throttle_upload
+from browser_harness import MIB, PASSWORD, make_file, open_workspace, throttle_upload
 
 pytestmark = pytest.mark.browser
 
@@ -23,13 +23,14 @@ def test_several_files_at_once_each_with_progress(page, server, tmp_path):
         make_file(tmp_path, "one.bin", 3 * MIB),
         make_file(tmp_path, "two.bin", 2 * MIB),
         make_file(tmp_path, "三.txt", 1500),
+        make_file(tmp_path, "empty.txt", 0),  # complete as soon as it is created
     ]
     open_workspace(page, server, token)
     throttle_upload(page, 2 * MIB)  # slow enough to watch the bars move
     page.set_input_files("#fileInput", [str(f) for f in files])
 
     rows = page.locator(".upload-row")
-    expect(rows).to_have_count(3)
+    expect(rows).to_have_count(4)
     # Progress observed mid-way: a bar between 1 and 99 %, with bytes, speed and time left.
     page.wait_for_function(
         "() => [...document.querySelectorAll('.upload-bar')].some(bar => bar.value > 0 && bar.value < 100)"
@@ -40,8 +41,8 @@ def test_several_files_at_once_each_with_progress(page, server, tmp_path):
 
     for row in rows.all():
         expect(row.locator(".upload-status")).to_have_text("Uploaded.", timeout=20_000)
-    expect(page.locator("#fileRows tr")).to_have_count(3)
-    expect(page.locator("#usageFiles")).to_have_text("3 files")
+    expect(page.locator("#fileRows tr")).to_have_count(4)
+    expect(page.locator("#usageFiles")).to_have_text("4 files")
     stored = {f["name"]: f["sha256"] for f in server.files(token)}
     assert stored == {f.name: sha256(f) for f in files}
 
