@@ -82,7 +82,6 @@ const MESSAGES = {
     "reason.token_expired": "Your session has expired. Please log in again.",
     "reason.token_revoked": "Your session was ended (you logged out or changed your password). Please log in again.",
     "reason.token_invalid": "Your session is no longer valid. Please log in again.",
-    "reason.session_too_old": "For your security, please log in again with your password.",
     "reason.logged_out": "You have logged out. See you soon!",
     "reason.registered": "Your account is ready. Log in to continue.",
 
@@ -166,7 +165,6 @@ const MESSAGES = {
     "error.too_many_attempts": "Too many failed attempts. Please try again in {wait}.",
     "error.too_many_attempts_nowait": "Too many failed attempts. Please try again later.",
     "error.wrong_old_password": "The current password is wrong.",
-    "error.session_too_old": "For your security, please log in again with your password.",
     "error.server_busy": "The server is busy right now. Please try again in a moment.",
     "error.token_missing": "Please log in first.",
     "error.token_invalid": "Your session is not valid. Please log in again.",
@@ -251,7 +249,6 @@ const MESSAGES = {
     "reason.token_expired": "登录已过期，请重新登录。",
     "reason.token_revoked": "会话已结束（你已退出登录或修改了密码），请重新登录。",
     "reason.token_invalid": "会话已失效，请重新登录。",
-    "reason.session_too_old": "为了你的安全，请使用密码重新登录。",
     "reason.logged_out": "你已退出登录，再见！",
     "reason.registered": "账户已就绪，请登录。",
 
@@ -332,7 +329,6 @@ const MESSAGES = {
     "error.too_many_attempts": "失败次数过多，请在 {wait} 后再试。",
     "error.too_many_attempts_nowait": "失败次数过多，请稍后再试。",
     "error.wrong_old_password": "当前密码错误。",
-    "error.session_too_old": "为了你的安全，请使用密码重新登录。",
     "error.server_busy": "服务器繁忙，请稍后再试。",
     "error.token_missing": "请先登录。",
     "error.token_invalid": "会话无效，请重新登录。",
