@@ -28,6 +28,7 @@ import threading
 
 import waitress
 from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser, ParsingError
 from waitress.task import ErrorTask
 
 from . import http, i18n, resumable
@@ -62,8 +63,25 @@ class EnvelopeErrorTask(ErrorTask):
         self.write(body)
 
 
+class StrictRequestParser(HTTPRequestParser):
+    """waitress's parser, refusing a body framed two ways at once.
+
+    A request with both ``Content-Length`` and ``Transfer-Encoding: chunked`` is
+    the classic request-smuggling vector: a proxy in front that believes the
+    length and a server that believes the chunks disagree about where the next
+    request starts. RFC 9112 §6.1 lets a server reject it; we do (400), instead
+    of de-chunking it and keeping the connection open as waitress would.
+    """
+
+    def parse_header(self, header_plus):
+        super().parse_header(header_plus)
+        if self.chunked and "CONTENT_LENGTH" in self.headers:
+            raise ParsingError("Content-Length together with Transfer-Encoding")
+
+
 class EnvelopeChannel(HTTPChannel):
     error_task_class = EnvelopeErrorTask
+    parser_class = StrictRequestParser
 
 
 def build_server(config: Config):

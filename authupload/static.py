@@ -36,8 +36,13 @@ def resolve_public_path(public_dir: Path, url_path: str) -> Path:
     if any(s in ("", ".", "..") or s.startswith(".") or "\\" in s or "\0" in s for s in segments):
         raise HTTPError(404, "not_found")
     root = public_dir.resolve()
-    path = root.joinpath(*segments).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
+    try:
+        path = root.joinpath(*segments).resolve()
+        found = path.is_relative_to(root) and path.is_file()
+    except OSError:
+        # A name longer than the file system allows (ENAMETOOLONG) names no file: 404, not a 500.
+        found = False
+    if not found:
         raise HTTPError(404, "not_found")
     return path
 

@@ -1,5 +1,5 @@
-"""What every benchmark module shares: statistics, a live server, memory sampling,
-an account to act as, and the result table.
+"""What every benchmark module shares: statistics (median, spread, percentiles),
+a live server, memory sampling, an account to act as, and the result table.
 
 Theory of operation. A benchmark module measures a *figure* (e.g. MB/s of a 1 GiB
 upload) a few times, and its *baseline* (what the machine does without us, e.g. a
@@ -27,7 +27,6 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "benchmarks" / "results"
@@ -78,13 +77,6 @@ def number(value: float) -> str:
     size = abs(value)
     digits = 0 if size >= 1000 else 1 if size >= 100 else 2 if size >= 1 else 3
     return f"{value:.{digits}f}"
-
-
-def stopwatch(action: Callable[[], object]) -> tuple[float, object]:
-    """Seconds ``action()`` took, and what it returned."""
-    started = time.perf_counter()
-    result = action()
-    return time.perf_counter() - started, result
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -206,13 +198,14 @@ def machine_description() -> dict:
     }
 
 
-def write_results(figures: list[Figure], machine: dict, settings: dict, sections: list[str]) -> Path:
-    """Write results/latest.json and results/latest.md; return the Markdown path."""
+def write_results(figures: list[Figure], machine: dict, settings: dict, sections: list[str],
+                  stem: str = "latest") -> Path:
+    """Write results/<stem>.json and results/<stem>.md; return the Markdown path."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     payload = {"machine": machine, "settings": settings, "sections": sections,
                "figures": [figure.as_json() for figure in figures]}
-    (RESULTS_DIR / "latest.json").write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n")
-    markdown = RESULTS_DIR / "latest.md"
+    (RESULTS_DIR / f"{stem}.json").write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n")
+    markdown = RESULTS_DIR / f"{stem}.md"
     markdown.write_text(markdown_table(figures, machine, settings))
     return markdown
 

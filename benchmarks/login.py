@@ -128,31 +128,37 @@ def run(workdir: Path, quick: bool) -> list[Figure]:
     section(f"Login at bcrypt cost {cost} vs raw bcrypt.checkpw")
     figures = []
 
+    # Interleaved: before each server measurement, the raw rate it is compared with,
+    # so that load from other processes on a shared machine hits both alike.
     raw = {threads: Sample([]) for threads in (1, 2)}
-    for _ in range(repeats):
-        for threads in raw:
-            raw[threads].values.append(bcrypt_rate(cost, threads, checks_per_thread))
-    for threads, sample in raw.items():
-        figure = Figure(f"raw bcrypt.checkpw, {threads} thread{'s' if threads > 1 else ''} (cost {cost})",
-                        "checks/s", sample)
-        figure.print_line()
-        figures.append(figure)
-
+    logins = {concurrency: Sample([]) for concurrency in (1, 4, 16)}
+    busy = {concurrency: 0 for concurrency in logins}
+    other = {concurrency: {} for concurrency in logins}
     server = start_server(workdir, "--bcrypt-cost", str(cost))
     try:
         username, _ = new_account(server.url)
-        for concurrency in (1, 4, 16):
-            rates, busy, other = Sample([]), 0, {}
-            for _ in range(repeats):
+        for _ in range(repeats):
+            for concurrency in logins:
+                threads = 1 if concurrency == 1 else 2
+                raw[threads].values.append(bcrypt_rate(cost, threads, checks_per_thread))
                 clients = LoginClients(server.url, username, concurrency)
-                rates.values.append(clients.run_for(seconds))
-                busy += clients.busy
-                other.update(clients.other)
+                logins[concurrency].values.append(clients.run_for(seconds))
+                busy[concurrency] += clients.busy
+                other[concurrency].update(clients.other)
+        for threads, sample in raw.items():
+            figure = Figure(f"raw bcrypt.checkpw, {threads} thread{'s' if threads > 1 else ''} (cost {cost})",
+                            "checks/s", sample)
+            figure.print_line()
+            figures.append(figure)
+        for concurrency, rates in logins.items():
+            threads = 1 if concurrency == 1 else 2
             figure = Figure(
                 f"logins/s at concurrency {concurrency} (cost {cost})", "logins/s", rates,
-                raw[2], "raw bcrypt, 2 threads",
-                note=f"{busy} × 503 server_busy" + (f", other answers {other}" if other else ""),
-                extra={"server_busy_503": busy, "other_answers": {str(k): v for k, v in other.items()}},
+                raw[threads], f"raw bcrypt, {threads} thread{'s' if threads > 1 else ''}",
+                note=f"{busy[concurrency]} × 503 server_busy"
+                     + (f", other answers {other[concurrency]}" if other[concurrency] else ""),
+                extra={"server_busy_503": busy[concurrency],
+                       "other_answers": {str(k): v for k, v in other[concurrency].items()}},
             )
             if concurrency >= 4:
                 figure.check_ratio(LOGIN_TARGET_RATIO)

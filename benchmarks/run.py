@@ -5,9 +5,11 @@
     python benchmarks/run.py --quick    # small sizes, short runs: under 2 minutes (CI smoke test)
     python benchmarks/run.py --only login cold_start
 
-Each figure is printed as it is measured, with its baseline from the same run,
+``--only`` writes results/only-<sections>.{json,md} instead, so the table of the
+last complete run stays. Each figure is printed as it is measured, with its baseline from the same run,
 the ratio and ✓/✗ against its target. Nothing asserts: on a shared machine a
-missed target is information, not a failure. Everything runs on 127.0.0.1, in
+missed target is information, not a failure (the exit status is 1 only when a
+section could not run at all, e.g. a server that does not start). Everything runs on 127.0.0.1, in
 a temporary directory under /tmp that is removed at the end.
 """
 
@@ -46,7 +48,7 @@ def main(argv=None) -> int:
           f"load {machine['load_average_at_start']}", flush=True)
     workdir = Path(tempfile.mkdtemp(prefix="authupload-bench-", dir="/tmp"))
     figures: list[Figure] = []
-    ran = []
+    ran, broken = [], []
     try:
         for name in args.only or SECTIONS:
             module = importlib.import_module(name)
@@ -57,6 +59,7 @@ def main(argv=None) -> int:
                 ran.append(name)
             except Exception as error:  # one broken section must not hide the others' figures
                 traceback.print_exc()
+                broken.append(name)
                 figures.append(Figure(f"{name}: not measured", "", Sample([]),
                                       note=f"{type(error).__name__}: {str(error).splitlines()[0][:160]}"))
             finally:
@@ -75,13 +78,17 @@ def main(argv=None) -> int:
         "started": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "seconds": time.monotonic() - started,
     }
-    markdown = write_results(figures, machine, settings, ran)
+    # A partial run must not overwrite the table of the last complete one.
+    stem = "latest" if not args.only else "only-" + "-".join(args.only)
+    markdown = write_results(figures, machine, settings, ran, stem + ("-quick" if args.quick and args.only else ""))
     met = [f for f in figures if f.met is True]
     missed = [f for f in figures if f.met is False]
     print(f"\n{len(met)} targets met, {len(missed)} missed"
           + (": " + "; ".join(f.name for f in missed) if missed else "")
           + f". {settings['seconds']:.0f} s. Table: {markdown}")
-    return 0
+    if broken:
+        print(f"sections that failed to run: {', '.join(broken)}")
+    return 1 if broken else 0  # a broken benchmark fails CI; a missed target never does
 
 
 if __name__ == "__main__":
