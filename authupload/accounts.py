@@ -115,6 +115,7 @@ def password_matches(request: Request, username: str, password: str, user) -> bo
     """
     app = request.app
     address = request.client_address
+    app.passwords.gate.raise_if_full()  # under a burst, refuse before any database write
     try:
         attempt = app.throttle.reserve_attempt(username_key(username), address)
     except HTTPError:
@@ -123,7 +124,7 @@ def password_matches(request: Request, username: str, password: str, user) -> bo
     try:
         matched = app.passwords.verify_password(password, user["password_hash"] if user else None)
     except HTTPError:
-        app.throttle.release(attempt)  # 503 busy: this attempt was never judged
+        app.throttle.release(attempt)  # 503: the gate filled up meanwhile; this attempt was never judged
         raise
     if matched:
         app.throttle.forgive(attempt)

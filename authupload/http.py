@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import datetime, timezone
+import time
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from typing import Any, Iterable
@@ -181,7 +181,8 @@ def string_field(body: dict, name: str) -> str:
 
 def iso_time(timestamp: float) -> str:
     """Seconds since the epoch → ``"2026-11-25T04:30:00Z"`` (RFC 3339, UTC)."""
-    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # time.gmtime + strftime: a third of datetime's cost, and a listing calls this per row.
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
 
 
 def not_modified(request: Request, etag: str, modified_at: float) -> bool:

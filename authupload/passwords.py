@@ -40,17 +40,35 @@ class HashGate:
 
     def __init__(self, running: int, waiting: int):
         self._slots = threading.BoundedSemaphore(running)
-        self._admitted = threading.BoundedSemaphore(running + waiting)
+        self._places = running + waiting
+        self._admitted = 0  # hashing or waiting for a slot now
+        self._lock = threading.Lock()
+
+    def raise_if_full(self) -> None:
+        """503 now if no place is free: a cheap look before work that a 503 would waste.
+
+        Only a hint (another thread may take the last place right after); the
+        binding check is entering the gate.
+        """
+        if self._admitted >= self._places:
+            raise busy()
 
     def __enter__(self):
-        if not self._admitted.acquire(blocking=False):
-            raise HTTPError(503, "server_busy", headers=[("Retry-After", "1")])
+        with self._lock:
+            if self._admitted >= self._places:
+                raise busy()
+            self._admitted += 1
         self._slots.acquire()
         return self
 
     def __exit__(self, *exc_info):
         self._slots.release()
-        self._admitted.release()
+        with self._lock:
+            self._admitted -= 1
+
+
+def busy() -> HTTPError:
+    return HTTPError(503, "server_busy", headers=[("Retry-After", "1")])
 
 
 class PasswordHasher:
@@ -59,8 +77,9 @@ class PasswordHasher:
     def __init__(self, cost: int, gate: HashGate):
         self.cost = cost
         self.gate = gate
-        # Hashed once at start so unknown users cost one real bcrypt check.
-        self._dummy_hash = bcrypt.hashpw(b"no user has this password", bcrypt.gensalt(cost))
+        # For unknown users: a well-formed hash at our cost that no password matches.
+        # checkpw spends the full cost on it; building it costs nothing (no hashpw at start).
+        self._dummy_hash = bcrypt.gensalt(cost) + b"A" * 31
 
     def hash_password(self, password: str) -> str:
         """A new salted bcrypt hash of ``password``, as text for the database."""

@@ -14,7 +14,9 @@ resolved file lies inside the folder (a symbolic link could point out).
 
 from __future__ import annotations
 
+import functools
 import mimetypes
+import os
 from email.utils import formatdate
 from pathlib import Path
 
@@ -30,14 +32,20 @@ def content_type_of(path: Path) -> str:
     return f"{guessed}; charset=utf-8" if guessed.startswith(TEXT_TYPES) else guessed
 
 
+@functools.lru_cache(maxsize=4)
+def real_path(folder: Path) -> Path:
+    """``folder`` with every symbolic link resolved, worked out once (it costs a stat per component)."""
+    return folder.resolve()
+
+
 def resolve_public_path(public_dir: Path, url_path: str) -> Path:
     """The file under ``public_dir`` that ``url_path`` names, or 404."""
     segments = url_path.split("/")[1:]
     if any(s in ("", ".", "..") or s.startswith(".") or "\\" in s or "\0" in s for s in segments):
         raise HTTPError(404, "not_found")
-    root = public_dir.resolve()
+    root = real_path(public_dir)
     try:
-        path = root.joinpath(*segments).resolve()
+        path = Path(os.path.realpath(os.path.join(root, *segments)))
         found = path.is_relative_to(root) and path.is_file()
     except OSError:
         # A name longer than the file system allows (ENAMETOOLONG) names no file: 404, not a 500.

@@ -152,8 +152,9 @@ class Storage:
     def usage(self, user_id: int, connection=None) -> dict:
         """Files and bytes stored, and bytes reserved by open resumable uploads."""
         connection = connection or self.database.connection()
+        # Kept by triggers on the files table (db.py, migration 3): no sum over every row.
         files, stored = connection.execute(
-            "SELECT count(*), coalesce(sum(size), 0) FROM files WHERE user_id = ?", (user_id,)
+            "SELECT file_count, file_bytes FROM users WHERE id = ?", (user_id,)
         ).fetchone()
         (reserved,) = connection.execute(
             "SELECT coalesce(sum(length), 0) FROM uploads"
@@ -228,11 +229,15 @@ class Storage:
         breaks the tie, so the order is stable from one page to the next.
         """
         connection = self.database.connection()
+        # The inner query skips OFFSET entries in the index alone (index rows are
+        # small); only the page's own rows are then read from the table.
         rows = connection.execute(
-            "SELECT * FROM files WHERE user_id = ? ORDER BY uploaded_at DESC, rowid DESC LIMIT ? OFFSET ?",
+            "SELECT * FROM files WHERE rowid IN ("
+            " SELECT rowid FROM files WHERE user_id = ? ORDER BY uploaded_at DESC, rowid DESC LIMIT ? OFFSET ?)"
+            " ORDER BY uploaded_at DESC, rowid DESC",
             (user_id, limit, offset),
         ).fetchall()
-        (total,) = connection.execute("SELECT count(*) FROM files WHERE user_id = ?", (user_id,)).fetchone()
+        (total,) = connection.execute("SELECT file_count FROM users WHERE id = ?", (user_id,)).fetchone()
         return [file_json(row) for row in rows], total
 
     def find(self, user_id: int, file_id: str):

@@ -21,6 +21,7 @@ token's header, which defeats ``alg: none`` and RS256/HS256 confusion.
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 from pathlib import Path
@@ -32,6 +33,7 @@ from .http import HTTPError
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["sub", "name", "iat", "exp", "jti", "purpose", "ver"]
 MIN_KEY_BYTES = 32  # RFC 7518 §3.2: an HS256 key at least as long as the hash
+VERIFIED_TOKENS_CACHED = 4096  # signatures remembered: about 2 MiB at most
 
 ACCESS = "access"
 UPLOAD = "upload"
@@ -78,6 +80,10 @@ class TokenService:
         self.key = key
         self.database = database
         self.clock = clock
+        # A token's signature and claims never change, so their check (half the
+        # cost of an authenticated request) is remembered for recent tokens.
+        # Failures are not cached: lru_cache does not keep raised exceptions.
+        self._signed_claims = functools.lru_cache(maxsize=VERIFIED_TOKENS_CACHED)(self._decode)
 
     def issue(self, user_id: int, username: str, token_version: int, purpose: str,
               ttl_seconds: int, **extra) -> str:
@@ -100,12 +106,28 @@ class TokenService:
 
         The caller still checks ``claims["purpose"]`` against what it serves.
         """
+        claims = dict(self._signed_claims(token))  # a copy: the cached one stays pristine
+        if claims["exp"] <= self.clock():
+            raise unauthorized("token_expired")
+        # Liveness is checked on every request, never cached: a logout or a
+        # password change must take effect at once.
+        user = self.database.execute(
+            "SELECT token_version, EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?) AS revoked"
+            " FROM users WHERE id = ?",
+            (claims["jti"], int(claims["sub"])),
+        ).fetchone()
+        if user is None or user["revoked"] or user["token_version"] != claims["ver"]:
+            raise unauthorized("token_revoked")
+        return claims
+
+    def _decode(self, token: str) -> dict:
+        """Check the signature and the claims' shape (the part that never changes for one token)."""
         try:
             claims = jwt.decode(
                 token,
                 self.key,
                 algorithms=[ALGORITHM],
-                # exp and iat are checked below against our own clock.
+                # exp and iat are checked in verify() against our own clock.
                 options={"require": REQUIRED_CLAIMS, "verify_exp": False, "verify_iat": False},
             )
         except jwt.InvalidTokenError:
@@ -113,16 +135,6 @@ class TokenService:
         if not (isinstance(claims["sub"], str) and claims["sub"].isdigit()
                 and isinstance(claims["exp"], (int, float)) and isinstance(claims["ver"], int)):
             raise unauthorized("token_invalid")
-        if claims["exp"] <= self.clock():
-            raise unauthorized("token_expired")
-        connection = self.database.connection()
-        if connection.execute("SELECT 1 FROM revoked_tokens WHERE jti = ?", (claims["jti"],)).fetchone():
-            raise unauthorized("token_revoked")
-        user = connection.execute(
-            "SELECT token_version FROM users WHERE id = ?", (int(claims["sub"]),)
-        ).fetchone()
-        if user is None or user["token_version"] != claims["ver"]:
-            raise unauthorized("token_revoked")
         return claims
 
     def revoke(self, claims: dict) -> None:

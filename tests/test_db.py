@@ -124,3 +124,42 @@ def test_a_database_from_newer_code_is_refused_rather_than_written(tmp_path):
         connection.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
     with pytest.raises(RuntimeError, match="schema version"):
         Database(path)
+
+
+def add_user(connection, name: str) -> int:
+    return connection.execute(
+        "INSERT INTO users (username, username_key, password_hash, created_at) VALUES (?, ?, 'x', 0) RETURNING id",
+        (name, name.lower())).fetchone()[0]
+
+
+def add_file(connection, user_id: int, file_id: str, size: int) -> None:
+    connection.execute("INSERT INTO files VALUES (?, ?, 'n', ?, 's', 'application/octet-stream', 0)",
+                       (file_id, user_id, size))
+
+
+def counters(connection, user_id: int) -> tuple[int, int]:
+    return tuple(connection.execute("SELECT file_count, file_bytes FROM users WHERE id = ?", (user_id,)).fetchone())
+
+
+def test_usage_counters_follow_every_insert_and_delete_of_files(database):
+    connection = database.connection()
+    alice, bob = add_user(connection, "alice123"), add_user(connection, "bob12345")
+    add_file(connection, alice, "a1", 100)
+    add_file(connection, alice, "a2", 50)
+    add_file(connection, bob, "b1", 7)
+    connection.execute("DELETE FROM files WHERE id = 'a1'")  # any code path, even a manual one
+    assert counters(connection, alice) == (1, 50)
+    assert counters(connection, bob) == (1, 7)
+
+
+def test_migration_3_counts_the_files_a_version_2_database_already_has(tmp_path):
+    path = tmp_path / "v2.db"
+    with sqlite3.connect(path) as old:
+        for script in MIGRATIONS[:2]:
+            for statement in _statements(script):
+                old.execute(statement)
+        old.execute("PRAGMA user_version = 2")
+        user = add_user(old, "carol123")
+        add_file(old, user, "c1", 30)
+        add_file(old, user, "c2", 12)
+    assert counters(Database(path).connection(), user) == (2, 42)
