@@ -5,8 +5,8 @@
     python benchmarks/run.py --quick    # small sizes, short runs: under 2 minutes (CI smoke test)
     python benchmarks/run.py --only login cold_start
 
-``--only`` writes results/only-<sections>.{json,md} instead, so the table of the
-last complete run stays. Each figure is printed as it is measured, with its baseline from the same run,
+``--quick`` writes results/quick.{json,md} and ``--only`` results/only-<sections>.{json,md}
+instead, so the table of the last complete run stays. Each figure is printed as it is measured, with its baseline from the same run,
 the ratio and ✓/✗ against its target. Nothing asserts: on a shared machine a
 missed target is information, not a failure (the exit status is 1 only when a
 section could not run at all, e.g. a server that does not start). Everything runs on 127.0.0.1, in
@@ -78,9 +78,12 @@ def main(argv=None) -> int:
         "started": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "seconds": time.monotonic() - started,
     }
-    # A partial run must not overwrite the table of the last complete one.
-    stem = "latest" if not args.only else "only-" + "-".join(args.only)
-    markdown = write_results(figures, machine, settings, ran, stem + ("-quick" if args.quick and args.only else ""))
+    # A partial or quick run must not overwrite the table of the last complete one.
+    if args.only:
+        stem = "only-" + "-".join(args.only) + ("-quick" if args.quick else "")
+    else:
+        stem = "quick" if args.quick else "latest"
+    markdown = write_results(figures, machine, settings, ran, stem)
     met = [f for f in figures if f.met is True]
     missed = [f for f in figures if f.met is False]
     print(f"\n{len(met)} targets met, {len(missed)} missed"
