@@ -21,12 +21,16 @@ def main(argv=None) -> None:
     logging._srcfile = None
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" notes are noise here
-    # SIGTERM (systemd, docker, kill) stops as cleanly as Ctrl-C does.
+    # SIGTERM (systemd, docker, kill) stops as cleanly as Ctrl-C does; and Ctrl-C
+    # works even when started from a shell that ignores SIGINT for background jobs.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         run(config)
     except KeyboardInterrupt:
         pass
+    except OSError as error:  # e.g. the port is taken: say so without a traceback
+        sys.exit(f"authupload cannot serve on {config.host}:{config.port}: {error.strerror or error}")
     print("authupload stopped", flush=True)
 
 

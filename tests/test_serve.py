@@ -127,3 +127,24 @@ def test_sigterm_stops_the_server_with_exit_code_0(tmp_path):
         assert live.process.wait(timeout=15) == 0
     finally:
         live.stop()
+
+
+def test_ctrl_c_stops_the_server_cleanly_and_says_so(tmp_path):
+    live = LiveServer(tmp_path / "data", "--bcrypt-cost", "4").start()
+    try:
+        live.process.send_signal(signal.SIGINT)
+        assert live.process.wait(timeout=15) == 0
+    finally:
+        live.stop()
+    assert "authupload stopped" in live.log()
+    assert "Traceback" not in live.log()
+
+
+def test_a_port_already_taken_is_one_clear_line_not_a_traceback(tmp_path):
+    with LiveServer(tmp_path / "data", "--bcrypt-cost", "4") as live:
+        second = subprocess.run(
+            [sys.executable, str(ROOT / "serve.py"), "--port", str(live.port), "--data-dir", str(tmp_path / "other")],
+            capture_output=True, text=True, timeout=30)
+    assert second.returncode == 1
+    assert f"cannot serve on 127.0.0.1:{live.port}" in second.stderr
+    assert "Traceback" not in second.stderr
