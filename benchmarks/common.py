@@ -6,7 +6,7 @@ upload) a few times, and its *baseline* (what the machine does without us, e.g. 
 plain socket into a file) the same number of times in the same run, interleaved so
 that a noisy neighbour hurts both alike. Each is summarised by its median and its
 spread (min–max); the figure is reported as a ratio to the baseline's median and
-checked against its target from issue 8. Nothing here asserts: the machine is
+checked against its target (the README lists them). Nothing here asserts: the machine is
 shared, so a missed target is printed (✗) and explained, never a test failure.
 
 Servers are real ``serve.py`` processes started through the tests' ``LiveServer``
@@ -100,7 +100,7 @@ def mb_per_s(byte_count: int, seconds: float) -> float:
 class Figure:
     """One row of the result table: a measured figure beside its baseline.
 
-    ``target`` is the rule of issue 8 in words; ``met`` is True/False when the
+    ``target`` is the rule in words; ``met`` is True/False when the
     rule applies to this row, None when the row is informational.
     """
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Run every benchmark of issue 8 and write benchmarks/results/latest.{json,md}.
+"""Run every benchmark and write benchmarks/results/latest.{json,md}.
 
     python benchmarks/run.py            # the full suite, about 5 minutes
     python benchmarks/run.py --quick    # small sizes, short runs: under 2 minutes (CI smoke test)

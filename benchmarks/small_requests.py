@@ -25,7 +25,7 @@ from common import (
 )
 
 WRK = "/usr/bin/wrk"
-WRK_SETTINGS = ["-t2", "-c4"]  # concurrency 4, as issue 8 says
+WRK_SETTINGS = ["-t2", "-c4"]  # concurrency 4: a few pages open at once
 TARGET_RATIO = 0.7
 SMALL_FILES = 100
 

@@ -3,7 +3,7 @@ Chromium driven by Playwright, a fresh browser context (empty localStorage) per
 test, and helpers that set up accounts through the API so each test drives the
 page it is about.
 
-Recipe and pitfalls: ../shared/BROWSER-TESTING.md. Run with
+Run with
 
     python -m pytest -m browser tests/browser
 
@@ -74,7 +74,7 @@ def tight_server(tmp_path_factory):
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        message = f"{CHROMIUM} is missing: apt-get install chromium (see BROWSER-TESTING.md)"
+        message = f"{CHROMIUM} is missing: apt-get install chromium "
         if os.environ.get("AUTHUPLOAD_REQUIRE_BROWSER") or os.environ.get("CI"):
             pytest.fail(message)  # in CI a missing browser is a failure, never a skip
         pytest.skip(message)
