@@ -74,7 +74,7 @@ def tight_server(tmp_path_factory):
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        message = f"{CHROMIUM} is missing: apt-get install chromium "
+        message = f"{CHROMIUM} is missing: apt-get install chromium"
         if os.environ.get("AUTHUPLOAD_REQUIRE_BROWSER") or os.environ.get("CI"):
             pytest.fail(message)  # in CI a missing browser is a failure, never a skip
         pytest.skip(message)
