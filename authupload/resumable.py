@@ -25,8 +25,11 @@ An upload is a row of the ``uploads`` table plus two files under ``partial/``:
    the truth, and bytes past it (left by a crash between the two steps, or by a
    chunk whose checksum failed) are cut off before the next append. So the
    offset a client is told always equals the bytes kept.
-3. When the offset reaches the length, the partial file is hashed and becomes an
-   ordinary file through ``Storage.commit``: in one transaction the upload is
+3. When the offset reaches the length, the partial file becomes an ordinary
+   file through ``Storage.commit``. Its sha256 is usually ready: this process
+   keeps a running hash of each open upload's accepted bytes (``RunningHashes``)
+   and only hashes the file from disk when it did not see every chunk (another
+   process served some, or it restarted). In one transaction the upload is
    marked complete (its reservation stops counting), the quota is checked, the
    ``files`` row is inserted and the bytes are ``os.replace``d into ``files/``.
    The upload row stays until it expires, so a ``HEAD`` still says "done".
@@ -53,11 +56,13 @@ import fcntl
 import hashlib
 import os
 import re
+import threading
 from email.utils import formatdate
 from typing import Any, NamedTuple
 
 from .http import HTTPError, Request, Response, media_type
 from .storage import StagedFile, clean_content_type, clean_filename, new_id
+from .hashing import BackgroundSha256
 from .tokens import UPLOAD, unauthorized
 
 TUS_VERSION = "1.0.0"
@@ -66,6 +71,9 @@ TUS_EXTENSIONS = "creation,creation-with-upload,termination,checksum,expiration"
 CHECKSUM_ALGORITHMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256}  # tus §Checksum
 CHUNK_MEDIA_TYPE = "application/offset+octet-stream"  # tus §PATCH: the only body type
 DECIMAL = re.compile(r"[0-9]+")  # tus §Upload-Offset/§Upload-Length: non-negative integers
+# Running hashes kept at once (a few hundred bytes each): far more than uploads in flight,
+# and an upload whose hash was dropped is still hashed right, from disk, when it completes.
+MAX_RUNNING_HASHES = 1024
 
 
 # --- headers: pure functions from text to values ------------------------------
@@ -200,6 +208,7 @@ def exclusive_access(storage, upload_id: str):
 def forget_upload(storage, upload_id: str) -> None:
     """Remove an upload's row and files; call with its lock held. The reservation goes with the row."""
     storage.database.execute("DELETE FROM uploads WHERE id = ?", (upload_id,))
+    running_hashes.forget(upload_id)
     (storage.partial_dir / upload_id).unlink(missing_ok=True)
     lock_path(storage, upload_id).unlink(missing_ok=True)
 
@@ -231,6 +240,56 @@ def remove_expired_uploads(database, storage, config) -> None:
             # else busy: a request holds it now, and the next sweep takes it
 
 
+# --- the running sha256 of each open upload ----------------------------------------------
+
+class RunningHashes:
+    """The sha256 of each open upload's accepted bytes, kept in memory between its PATCHes.
+
+    With it, completing an upload needs no second read of the whole file. An
+    entry is only believed at the exact offset it was saved at: if the upload
+    has moved on without us (another server process took a chunk), or we never
+    saw its start (a restart), ``resume`` answers None and the file is hashed
+    from disk at completion instead. Offsets only grow, so an entry whose byte
+    count equals the stored offset has hashed exactly the bytes on disk.
+    Bounded: past ``max_entries`` the least recently saved entry is dropped.
+    """
+
+    def __init__(self, max_entries: int):
+        self.max_entries = max_entries
+        self.lock = threading.Lock()  # the dict is shared by all of waitress's threads
+        self.entries: dict[str, tuple[int, BackgroundSha256]] = {}  # upload id → (bytes hashed, their hash)
+
+    def resume(self, upload_id: str, offset: int) -> BackgroundSha256 | None:
+        """A sha256 of the upload's first ``offset`` bytes to continue, or None if unknown here.
+
+        It is a copy: hashing a chunk into it changes nothing here until ``save``,
+        so a chunk that is refused (a bad checksum, a full disk) leaves no trace.
+        """
+        if offset == 0:
+            return BackgroundSha256()  # nothing accepted yet: every process knows this hash
+        with self.lock:
+            entry = self.entries.get(upload_id)
+            if entry is None or entry[0] != offset:
+                return None
+            return entry[1].copy()
+
+    def save(self, upload_id: str, offset: int, running: BackgroundSha256) -> None:
+        """Remember ``running`` as the hash of the upload's first ``offset`` bytes (all accepted)."""
+        running.wait()  # its last chunk hashed now, so ``resume`` never waits while holding the lock
+        with self.lock:
+            self.entries.pop(upload_id, None)  # re-inserted last: dicts keep insertion order
+            self.entries[upload_id] = (offset, running)
+            if len(self.entries) > self.max_entries:
+                del self.entries[next(iter(self.entries))]  # the least recently saved
+
+    def forget(self, upload_id: str) -> None:
+        with self.lock:
+            self.entries.pop(upload_id, None)
+
+
+running_hashes = RunningHashes(MAX_RUNNING_HASHES)  # per process, like the threads that use it
+
+
 # --- receiving bytes ----------------------------------------------------------------
 
 def body_chunks(request: Request):
@@ -253,8 +312,9 @@ def check_append(upload, claimed_offset: int, body_bytes: int) -> None:
         raise HTTPError(413, "upload_length_exceeded")
 
 
-def write_chunk(request: Request, path, offset: int, checksum: Checksum | None) -> int:
-    """Append the body at ``offset``, fsynced; returns the new offset.
+def write_chunk(request: Request, path, offset: int, checksum: Checksum | None,
+                running: BackgroundSha256 | None) -> int:
+    """Append the body at ``offset``, fsynced, hashing it into ``running`` (if not None); returns the new offset.
 
     Bytes past ``offset`` are cut off first: only the recorded offset is true.
     If anything fails — the checksum (tus §Checksum: 460, chunk discarded)
@@ -266,6 +326,8 @@ def write_chunk(request: Request, path, offset: int, checksum: Checksum | None) 
         try:
             for chunk in body_chunks(request):
                 partial.write(chunk)
+                if running is not None:
+                    running.update(chunk)
                 if checksum:
                     checksum.running.update(chunk)
             if checksum and checksum.running.digest() != checksum.expected:
@@ -287,13 +349,11 @@ def file_sha256(path, chunk_bytes: int) -> str:
     return digest.hexdigest()
 
 
-def complete_upload(request: Request, upload) -> None:
-    """Turn the received bytes into an ordinary file, atomically (see Storage.commit)."""
+def complete_upload(request: Request, upload, sha256: str) -> None:
+    """Turn the received bytes, whose hash is ``sha256``, into an ordinary file, atomically (see Storage.commit)."""
     storage = request.app.storage
-    partial = storage.partial_dir / upload["id"]
-    staged = StagedFile(path=partial, name=upload["name"], size=upload["length"],
-                        sha256=file_sha256(partial, request.app.config.read_chunk_bytes),
-                        content_type=upload["content_type"])
+    staged = StagedFile(path=storage.partial_dir / upload["id"], name=upload["name"], size=upload["length"],
+                        sha256=sha256, content_type=upload["content_type"])
 
     def mark_complete(connection):
         # In the commit's transaction: the reservation stops counting just as the file starts to.
@@ -309,13 +369,22 @@ def receive(request: Request, upload, checksum: Checksum | None):
     Call with ``check_append`` passed, and with the upload's lock held (or
     before anyone knows the upload, at creation).
     """
-    offset = upload["offset"]
+    upload_id, offset = upload["id"], upload["offset"]
+    partial = request.app.storage.partial_dir / upload_id
+    running = running_hashes.resume(upload_id, offset)
     if request.content_length:
-        offset = write_chunk(request, request.app.storage.partial_dir / upload["id"], offset, checksum)
+        offset = write_chunk(request, partial, offset, checksum, running)
     if offset == upload["length"] and upload["file_id"] is None:
-        complete_upload(request, upload)  # records the final offset together with the file
+        if running is None:  # this process has not seen every chunk (see RunningHashes): read them back
+            sha256 = file_sha256(partial, request.app.config.read_chunk_bytes)
+        else:
+            sha256 = running.hexdigest()
+        complete_upload(request, upload, sha256)  # records the final offset together with the file
+        running_hashes.forget(upload_id)
     elif offset != upload["offset"]:
-        request.app.database.execute("UPDATE uploads SET offset = ? WHERE id = ?", (offset, upload["id"]))
+        request.app.database.execute("UPDATE uploads SET offset = ? WHERE id = ?", (offset, upload_id))
+        if running is not None:
+            running_hashes.save(upload_id, offset, running)  # only now: the chunk is on disk and recorded
     return reload(request.app.database, upload)
 
 

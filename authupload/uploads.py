@@ -20,7 +20,9 @@ turns bytes into *events*:
 
 ``Upload`` reacts to those events. A part named ``file`` is a file: its bytes
 are hashed (SHA-256) and written to a fresh temporary file under ``tmp/`` as they
-arrive, so memory holds one chunk at a time whatever the file's size. A small
+arrive, so memory holds a chunk or two whatever the file's size. The hashing
+runs on a helper thread, one chunk behind (``BackgroundSha256``), so it overlaps
+the parsing and writing instead of adding to them. A small
 text field the handler asked for (the ``filename`` rename) is kept in memory,
 bounded. Any other part is skipped.
 
@@ -39,13 +41,13 @@ request is all or nothing, and a refused upload leaves no debris.
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 from pathlib import Path
 
 from multipart import MultipartError, MultipartSegment, ParserLimitReached, PushMultipartParser, parse_options_header
 
 from .config import KIB
+from .hashing import BackgroundSha256
 from .http import HTTPError, Request, Response, envelope, media_type
 from .storage import StagedFile, clean_content_type, clean_filename
 
@@ -230,7 +232,7 @@ class StagingFile:
         self.name = name
         self.content_type = content_type
         self.size = 0
-        self.sha256 = hashlib.sha256()
+        self.sha256 = BackgroundSha256()
         self.file = open(path, "xb")  # "x": a fresh random name; never write into an existing file
 
     def write(self, chunk: bytes) -> None:

@@ -12,8 +12,9 @@ from wsgiref.validate import validator
 import pytest
 import webtest
 
-from authupload import create_app, i18n
-from authupload.resumable import remove_expired_uploads
+from authupload import create_app, i18n, resumable
+from authupload.resumable import RunningHashes, remove_expired_uploads, running_hashes
+from authupload.hashing import BackgroundSha256
 from support import Auth
 
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -310,6 +311,81 @@ def test_bytes_past_the_recorded_offset_are_not_believed(tus, app, user):
     assert tus.offset(location) == 3
     file_id = tus.patch(location, 3, b"def").headers["Upload-File-Id"]
     assert stored_bytes(app, user, file_id) == b"abcdef"
+
+
+# --- the running sha256: completion without reading the file again -------------------------
+
+def upload_id_of(location: str) -> str:
+    return location.rsplit("/", 1)[1]
+
+
+def refuse_to_reread(monkeypatch):
+    def reread(path, chunk_bytes):
+        raise AssertionError("the whole file was read again for its sha256")
+    monkeypatch.setattr(resumable, "file_sha256", reread)
+
+
+def test_completion_uses_the_running_hash_of_the_accepted_chunks(tus, app, user, monkeypatch):
+    refuse_to_reread(monkeypatch)
+    data = bytes(range(256)) * 40
+    location = tus.create(len(data), body=data[:1000]).headers["Location"]
+    tus.patch(location, 1000, data[1000:5000])
+    file_id = tus.patch(location, 5000, data[5000:]).headers["Upload-File-Id"]
+    assert stored_bytes(app, user, file_id) == data  # the row's sha256 is the file's
+    assert upload_id_of(location) not in running_hashes.entries
+
+
+def test_an_upload_whose_chunks_this_process_missed_is_hashed_from_disk(tus, app, user):
+    """Another server process took a chunk, or this one restarted: the running hash no longer fits."""
+    data = b"abcdefghi"
+    location = tus.create(len(data)).headers["Location"]
+    for start in range(0, 9, 3):
+        running_hashes.forget(upload_id_of(location))
+        response = tus.patch(location, start, data[start:start + 3])
+    assert stored_bytes(app, user, response.headers["Upload-File-Id"]) == data
+
+
+def test_a_refused_chunk_leaves_the_running_hash_as_it_was(tus, app, user, monkeypatch):
+    refuse_to_reread(monkeypatch)
+    location = tus.create(6).headers["Location"]
+    tus.patch(location, 0, b"abc")
+    tus.patch(location, 3, b"def", status=460, **{"Upload-Checksum": f"sha256 {b64_digest('sha256', b'xyz')}"})
+    tus.patch(location, 3, b"defg", status=413)
+    file_id = tus.patch(location, 3, b"DEF").headers["Upload-File-Id"]
+    assert stored_bytes(app, user, file_id) == b"abcDEF"
+
+
+def test_a_running_hash_is_believed_only_at_the_offset_it_was_saved_at():
+    hashes = RunningHashes(max_entries=10)
+    running = hashes.resume("u", 0)
+    running.update(b"abc")
+    hashes.save("u", 3, running)
+    assert hashes.resume("u", 6) is None  # someone else appended: it hashed fewer bytes than the file has
+    assert hashes.resume("v", 3) is None
+    resumed = hashes.resume("u", 3)
+    resumed.update(b"def")  # a copy: what a chunk adds counts only once saved
+    assert hashes.resume("u", 3).hexdigest() == hashlib.sha256(b"abc").hexdigest()
+    hashes.forget("u")
+    assert hashes.resume("u", 3) is None
+
+
+def test_running_hashes_are_bounded_and_drop_the_least_recently_saved():
+    hashes = RunningHashes(max_entries=2)
+    for upload_id in ("a", "b", "a", "c"):  # the second "a" makes it the most recently saved
+        hashes.save(upload_id, 1, BackgroundSha256(hashlib.sha256(b"x")))
+    assert list(hashes.entries) == ["a", "c"]
+
+
+def test_delete_and_expiry_forget_the_running_hash(make_config, clock):
+    app, client = small_quota_client(make_config, upload_expiry_seconds=600)
+    tus = TusClient(client, Auth(client).new_user()["headers"])
+    deleted, expired = (tus.create(6, body=b"abc").headers["Location"] for _ in range(2))
+    assert {upload_id_of(deleted), upload_id_of(expired)} <= set(running_hashes.entries)
+    tus.delete(deleted)
+    clock.advance(600)
+    services = app.services
+    remove_expired_uploads(services.database, services.storage, services.config)
+    assert not {upload_id_of(deleted), upload_id_of(expired)} & set(running_hashes.entries)
 
 
 class HeldBody(io.BytesIO):

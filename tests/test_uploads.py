@@ -10,6 +10,7 @@ import webtest
 from wsgiref.validate import validator
 
 from authupload import create_app
+from authupload.hashing import BackgroundSha256
 
 import forms
 from support import Auth
@@ -350,3 +351,16 @@ def test_me_counts_files_and_bytes(client, user):
     usage = client.get("/api/me", headers=user["headers"]).json["data"]["usage"]
     assert (usage["files"], usage["bytes"]) == (2, 8)
     assert usage["quota_bytes"] == 10 * 1024**3
+
+
+def test_the_background_sha256_equals_hashlib_chunk_for_chunk():
+    chunks = [bytes([n]) * size for n, size in enumerate([1, 5000, 1 << 20, 3, 70000, 1 << 20])]
+    background = BackgroundSha256()
+    for chunk in chunks[:3]:
+        background.update(chunk)
+    halfway = background.copy()  # independent from here on, as hashlib's copy
+    for chunk in chunks[3:]:
+        background.update(chunk)
+    assert background.hexdigest() == hashlib.sha256(b"".join(chunks)).hexdigest()
+    assert halfway.hexdigest() == hashlib.sha256(b"".join(chunks[:3])).hexdigest()
+
