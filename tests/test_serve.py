@@ -120,19 +120,11 @@ def test_environment_variables_configure_the_real_server(tmp_path):
         assert json.loads(body)["data"]["expires_in"] == 77
 
 
-def test_sigterm_stops_the_server_with_exit_code_0(tmp_path):
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "ctrl_c"])
+def test_sigterm_and_ctrl_c_stop_the_server_cleanly_and_say_so(tmp_path, stop_signal):
     live = LiveServer(tmp_path / "data", "--bcrypt-cost", "4").start()
     try:
-        live.process.send_signal(signal.SIGTERM)
-        assert live.process.wait(timeout=15) == 0
-    finally:
-        live.stop()
-
-
-def test_ctrl_c_stops_the_server_cleanly_and_says_so(tmp_path):
-    live = LiveServer(tmp_path / "data", "--bcrypt-cost", "4").start()
-    try:
-        live.process.send_signal(signal.SIGINT)
+        live.process.send_signal(stop_signal)
         assert live.process.wait(timeout=15) == 0
     finally:
         live.stop()

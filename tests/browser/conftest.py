@@ -44,28 +44,17 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "browser: drives a real Chromium through Playwright")
 
 
-def start_server(tmp_path_factory, name: str, flags) -> LiveServer:
-    data_dir = tmp_path_factory.mktemp(name) / "data"
-    return LiveServer(data_dir, *flags).start()
-
-
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
-    live = start_server(tmp_path_factory, "browser-server", SERVER_FLAGS)
-    try:
+    with LiveServer(tmp_path_factory.mktemp("browser-server") / "data", *SERVER_FLAGS) as live:
         yield Server(live)
-    finally:
-        live.stop()
 
 
 @pytest.fixture(scope="session")
 def tight_server(tmp_path_factory):
     """Started only by the tests that ask for it: 2 MiB files, 3 MiB quota, 12 s tokens."""
-    live = start_server(tmp_path_factory, "browser-tight-server", TIGHT_FLAGS)
-    try:
+    with LiveServer(tmp_path_factory.mktemp("browser-tight-server") / "data", *TIGHT_FLAGS) as live:
         yield Server(live)
-    finally:
-        live.stop()
 
 
 # ---- Browser -------------------------------------------------------------------
