@@ -3,7 +3,7 @@
 hashlib releases the GIL while it hashes a buffer longer than 2 KiB, so on a
 second core the hash of one chunk runs while the request's thread parses and
 writes the next. Multipart uploads (uploads.py) and resumable ones
-(resumable.py) both hash this way.
+(resumable.py) both hash this way; ``file_sha256`` hashes a file already stored.
 """
 
 from __future__ import annotations
@@ -15,6 +15,16 @@ from concurrent.futures import Future, ThreadPoolExecutor
 # Threads that hash for all requests of the process: hashing is CPU work, so more
 # threads than cores would not hash faster.
 hashing_threads = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="sha256")
+FILE_READ_BYTES = 1024 * 1024  # pieces in which a stored file is read to hash it
+
+
+def file_sha256(path, chunk_bytes: int = FILE_READ_BYTES) -> str:
+    """The sha256 (hex) of a whole file, read in pieces so memory stays flat."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        while chunk := file.read(chunk_bytes):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 class BackgroundSha256:

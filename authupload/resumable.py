@@ -62,7 +62,7 @@ from typing import Any, NamedTuple
 
 from .http import HTTPError, Request, Response, media_type
 from .storage import StagedFile, clean_content_type, clean_filename, new_id
-from .hashing import BackgroundSha256
+from .hashing import BackgroundSha256, file_sha256
 from .tokens import UPLOAD, unauthorized
 
 TUS_VERSION = "1.0.0"
@@ -338,15 +338,6 @@ def write_chunk(request: Request, path, offset: int, checksum: Checksum | None,
             partial.truncate(offset)
             raise
         return partial.tell()
-
-
-def file_sha256(path, chunk_bytes: int) -> str:
-    """The sha256 of a whole file, read in pieces."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        while chunk := file.read(chunk_bytes):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def complete_upload(request: Request, upload, sha256: str) -> None:

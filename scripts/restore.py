@@ -22,7 +22,6 @@ Verification (also run after every restore), exit status 1 if anything fails:
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import shutil
 import sqlite3
@@ -35,18 +34,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from authupload.db import MIGRATIONS  # noqa: E402
+from authupload.hashing import file_sha256  # noqa: E402
 
 DB_NAME = "authupload.db"
 KEY_NAME = "secret.key"
-CHUNK_BYTES = 1024 * 1024
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        while chunk := file.read(CHUNK_BYTES):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def verify(data_dir: Path, remove_orphans: bool = False) -> tuple[list[str], list[str]]:
@@ -79,7 +70,7 @@ def verify(data_dir: Path, remove_orphans: bool = False) -> tuple[list[str], lis
             problems.append(f"files/{user_id}/{file_id}: listed but missing")
         elif path.stat().st_size != size:
             problems.append(f"files/{user_id}/{file_id}: {path.stat().st_size} bytes, the row says {size}")
-        elif sha256_of(path) != sha256:
+        elif file_sha256(path) != sha256:
             problems.append(f"files/{user_id}/{file_id}: content differs from its SHA-256")
     notes.append(f"{len(rows)} files checked")
     files_dir = data_dir / "files"

@@ -6,17 +6,10 @@ these must hold afterwards.
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from pathlib import Path
 
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        while chunk := file.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+from authupload.hashing import file_sha256
 
 
 def audit_data_dir(data_dir: Path, check_hashes: bool = True) -> list[str]:
@@ -40,7 +33,7 @@ def audit_data_dir(data_dir: Path, check_hashes: bool = True) -> list[str]:
             path = data_dir / "files" / str(user_id) / file_id
             if not path.is_file() or path.stat().st_size != size:
                 problems.append(f"file row {file_id} has no whole file on disk")
-            elif check_hashes and sha256_of(path) != sha256:
+            elif check_hashes and file_sha256(path) != sha256:
                 problems.append(f"file {file_id} does not match its sha256")
     finally:
         connection.close()
