@@ -62,6 +62,17 @@ def unique_username() -> str:
     return f"u{int(time.time())}{secrets.token_hex(4)}"
 
 
+def submit_registration(page, server: Server, username: str, password: str = PASSWORD):
+    """Fill the register form as a person would, submit it, and return the /api/register response."""
+    page.goto(f"{server.url}/register.html")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.fill("#confirm", password)
+    with page.expect_response(lambda r: r.url.endswith("/api/register")) as answer:
+        page.click("#registerForm button[type=submit]")
+    return answer.value
+
+
 def open_workspace(page, server: Server, token: str) -> None:
     """Put a token where login.js would, then open the workspace and wait for it."""
     page.goto(f"{server.url}/login.html")

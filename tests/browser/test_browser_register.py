@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser_harness import PASSWORD, unique_username
+from browser_harness import PASSWORD, submit_registration, unique_username
 
 pytestmark = pytest.mark.browser
 
@@ -84,13 +84,8 @@ def test_eight_emoji_and_chinese_username_are_accepted(page, server):
 
 def test_a_taken_username_is_said_next_to_the_field(page, server):
     taken = server.register()
-    page.goto(f"{server.url}/register.html")
-    page.fill("#username", taken.upper())  # unique regardless of letter case
-    page.fill("#password", PASSWORD)
-    page.fill("#confirm", PASSWORD)
-    with page.expect_response(lambda r: r.url.endswith("/api/register")) as answer:
-        page.click("#registerForm button[type=submit]")
-    assert answer.value.status == 409
+    answer = submit_registration(page, server, taken.upper())  # unique regardless of letter case
+    assert answer.status == 409
     expect(page.locator("#usernameError")).to_have_text("This username is already taken. Please choose another.")
     expect(page.locator("#errorAlert")).to_have_text("This username is already taken. Please choose another.")
     expect(page.locator("#successAlert")).to_be_empty()

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser_harness import PASSWORD, make_file, open_workspace, unique_username
+from browser_harness import PASSWORD, make_file, open_workspace, submit_registration, unique_username
 
 pytestmark = pytest.mark.browser
 
@@ -15,13 +15,7 @@ def test_register_login_upload_list_download_delete_logout(page, server, tmp_pat
     sample = make_file(tmp_path, "holiday notes.txt", 300_000)
 
     # Register: success message, then on to the login page.
-    page.goto(f"{server.url}/register.html")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.fill("#confirm", PASSWORD)
-    with page.expect_response(lambda r: r.url.endswith("/api/register")) as registered:
-        page.click("#registerForm button[type=submit]")
-    assert registered.value.status == 200
+    assert submit_registration(page, server, username).status == 200
     expect(page.locator("#successAlert")).to_contain_text("created")
     page.wait_for_url(re.compile(r"/login\.html"))
     expect(page.locator("#infoAlert")).to_contain_text("Log in to continue")
