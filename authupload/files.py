@@ -25,10 +25,9 @@ user's ``token_version``, so a password change kills it with every session.
 from __future__ import annotations
 
 import re
-from email.utils import formatdate, parsedate_to_datetime
 from urllib.parse import quote
 
-from .http import HTTPError, Request, Response, envelope, not_modified
+from .http import HTTPError, Request, Response, envelope, http_date, not_modified, parse_http_date
 from .tokens import DOWNLOAD, unauthorized
 
 DEFAULT_PAGE_SIZE = 50
@@ -123,7 +122,7 @@ def serve_file(request: Request, row) -> Response:
     etag = f'"{row["sha256"]}"'  # strong (RFC 9110 §8.8.3): same tag, same bytes — it is their hash
     validators = [
         ("ETag", etag),
-        ("Last-Modified", formatdate(row["uploaded_at"], usegmt=True)),
+        ("Last-Modified", http_date(row["uploaded_at"])),
         # One user's file: a browser may keep it, a shared cache must not (RFC 9111 §5.2.2.7).
         ("Cache-Control", "private"),
     ]
@@ -200,10 +199,8 @@ def range_still_valid(if_range: str, etag: str, modified_at: float) -> bool:
         return True
     if if_range.startswith(('"', "W/")):
         return if_range == etag  # weak tags never match: a strong comparison
-    try:
-        return int(parsedate_to_datetime(if_range).timestamp()) == int(modified_at)
-    except (TypeError, ValueError):
-        return False
+    since = parse_http_date(if_range)
+    return since is not None and int(since) == int(modified_at)
 
 
 def content_disposition(name: str) -> str:

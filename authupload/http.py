@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from email.utils import parsedate_to_datetime
+from email.utils import formatdate, parsedate_to_datetime
 from http import HTTPStatus
 from typing import Any, Iterable
 from urllib.parse import parse_qsl
@@ -179,6 +179,21 @@ def string_field(body: dict, name: str) -> str:
     return value
 
 
+def http_date(timestamp: float) -> str:
+    """Seconds since the epoch → ``"Sun, 06 Nov 1994 08:49:37 GMT"`` (RFC 9110 §5.6.7)."""
+    return formatdate(timestamp, usegmt=True)
+
+
+def parse_http_date(text: str) -> float | None:
+    """An HTTP date → seconds since the epoch; None if absent or not a date."""
+    if not text:
+        return None
+    try:
+        return parsedate_to_datetime(text).timestamp()
+    except (TypeError, ValueError):
+        return None
+
+
 def iso_time(timestamp: float) -> str:
     """Seconds since the epoch → ``"2026-11-25T04:30:00Z"`` (RFC 3339, UTC)."""
     # time.gmtime + strftime: a third of datetime's cost, and a listing calls this per row.
@@ -196,11 +211,6 @@ def not_modified(request: Request, etag: str, modified_at: float) -> bool:
     if if_none_match:
         tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
         return "*" in tags or etag.removeprefix("W/") in tags
-    if_modified_since = request.header("If-Modified-Since")
-    if if_modified_since:
-        try:
-            since = parsedate_to_datetime(if_modified_since).timestamp()
-        except (TypeError, ValueError):
-            return False  # an unparseable date is ignored (RFC 9110 §13.1.3)
-        return int(modified_at) <= since
-    return False
+    since = parse_http_date(request.header("If-Modified-Since"))
+    # An absent or unparseable date is ignored (RFC 9110 §13.1.3).
+    return since is not None and int(modified_at) <= since

@@ -57,10 +57,9 @@ import hashlib
 import os
 import re
 import threading
-from email.utils import formatdate
 from typing import Any, NamedTuple
 
-from .http import HTTPError, Request, Response, media_type
+from .http import HTTPError, Request, Response, http_date, media_type
 from .storage import StagedFile, clean_content_type, clean_filename, new_id
 from .hashing import BackgroundSha256, file_sha256
 from .tokens import UPLOAD, unauthorized
@@ -133,11 +132,6 @@ def parse_checksum(text: str) -> Checksum | None:
     except binascii.Error:
         raise HTTPError(400, "invalid_header", field="Upload-Checksum") from None
     return Checksum(CHECKSUM_ALGORITHMS[algorithm](), digest)
-
-
-def http_date(timestamp: float) -> str:
-    """Seconds since the epoch → ``"Sun, 06 Nov 1994 08:49:37 GMT"`` (RFC 9110 §5.6.7, tus §Upload-Expires)."""
-    return formatdate(timestamp, usegmt=True)
 
 
 def bodiless(status: int, headers: list[tuple[str, str]]) -> Response:

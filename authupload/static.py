@@ -17,10 +17,9 @@ from __future__ import annotations
 import functools
 import mimetypes
 import os
-from email.utils import formatdate
 from pathlib import Path
 
-from .http import HTTPError, Request, Response, not_modified
+from .http import HTTPError, Request, Response, http_date, not_modified
 
 START_PAGE = "/welcome.html"  # the workspace sends visitors without a token on to login.html
 TEXT_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml")
@@ -69,7 +68,7 @@ def serve_public(request: Request) -> Response:
     etag = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
     validators = [
         ("ETag", etag),
-        ("Last-Modified", formatdate(stat.st_mtime, usegmt=True)),
+        ("Last-Modified", http_date(stat.st_mtime)),
         ("Cache-Control", "no-cache"),
     ]
     if not_modified(request, etag, stat.st_mtime):
