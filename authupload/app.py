@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import dataclasses
 
-from . import accounts, files, meta, resumable, uploads
+from .accounts import handlers as accounts
+from .accounts.passwords import HashGate, PasswordHasher
+from .accounts.throttle import LoginThrottle
+from .accounts.tokens import ACCESS, UPLOAD, TokenService, load_signing_key
 from .config import Config
 from .db import Database
-from .middleware import access_log, bearer, cors, security_headers
-from .passwords import HashGate, PasswordHasher
-from .routing import Route, Router
-from .static import serve_public
-from .storage import Storage
-from .throttle import LoginThrottle
-from .tokens import ACCESS, UPLOAD, TokenService, load_signing_key
+from .files import downloads as files
+from .files import resumable, uploads
+from .files.storage import Storage
+from .web import meta
+from .web.middleware import access_log, bearer, cors, security_headers
+from .web.routing import Route, Router
+from .web.static import serve_public
 
 SIGNED_IN = (ACCESS,)  # an access token from login
 SIGNED_IN_OR_UPLOAD = (ACCESS, UPLOAD)  # or the token scoped to one resumable upload

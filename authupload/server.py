@@ -31,10 +31,12 @@ from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser, ParsingError
 from waitress.task import ErrorTask
 
-from . import http, i18n, resumable
+from . import i18n
+from .files import resumable
+from .web import http
 from .app import create_app
 from .config import Config
-from .middleware import PAGE_CSP
+from .web.middleware import PAGE_CSP
 
 # waitress's own errors, by status, as our stable keys.
 WAITRESS_ERROR_KEYS = {400: "bad_request", 413: "body_too_large", 431: "headers_too_large"}

@@ -34,7 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from authupload.db import MIGRATIONS  # noqa: E402
-from authupload.hashing import file_sha256  # noqa: E402
+from authupload.files.hashing import file_sha256  # noqa: E402
 
 DB_NAME = "authupload.db"
 KEY_NAME = "secret.key"

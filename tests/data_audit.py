@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from authupload.hashing import file_sha256
+from authupload.files.hashing import file_sha256
 
 
 def audit_data_dir(data_dir: Path, check_hashes: bool = True) -> list[str]:

@@ -147,7 +147,7 @@ def test_a_database_failure_during_token_checks_is_a_500_envelope(app, client, u
 
 
 def test_a_failing_static_page_is_a_500_without_details(app, client, monkeypatch):
-    from authupload import static
+    from authupload.web import static
 
     def broken(*args):
         raise PermissionError("/srv/public/welcome.html: permission denied")

@@ -10,7 +10,7 @@ import webtest
 
 from authupload import create_app
 from authupload.db import BUSY_TIMEOUT_MS, MIGRATIONS, Database, _statements
-from authupload.passwords import HashGate, PasswordHasher
+from authupload.accounts.passwords import HashGate, PasswordHasher
 
 
 @pytest.fixture

@@ -33,13 +33,14 @@ def test_route_table_in_architecture_doc_is_exactly_the_router_table():
 
 def test_route_table_names_each_route_handler():
     handlers = re.findall(r"^\| `[A-Z]+` \| `[^`]+` \| `([\w.]+)` \|", section("routes"), re.M)
-    actual = [f"{route.handler.__module__.rsplit('.', 1)[-1]}.{route.handler.__name__}" for route in ROUTES]
+    actual = [f"{route.handler.__module__.removeprefix('authupload.')}.{route.handler.__name__}" for route in ROUTES]
     assert handlers == actual
 
 
 def test_every_module_is_in_the_module_map():
-    listed = set(re.findall(r"^- \[`([\w.]+\.py)`\]", section("modules"), re.M))
-    modules = {path.name for path in (ROOT / "authupload").glob("*.py")}
+    listed = set(re.findall(r"^- \[`([\w./]+\.py)`\]", section("modules"), re.M))
+    package = ROOT / "authupload"
+    modules = {path.relative_to(package).as_posix() for path in package.rglob("*.py")}
     assert modules - listed == set(), "modules missing from docs/architecture.md's module map"
     assert listed - modules == set(), "docs/architecture.md lists modules that do not exist"
 
@@ -76,7 +77,7 @@ def test_functions_named_in_doc_links_exist():
     """``[`Storage.commit`](../authupload/storage.py)`` must name something defined in that file."""
     for doc in (ROOT / "docs").glob("*.md"):
         text = doc.read_text(encoding="utf-8")
-        for name, target in re.findall(r"\[`([\w.]+)(?:\([^`]*\))?`\]\((\.\./authupload/\w+\.py)\)", text):
+        for name, target in re.findall(r"\[`([\w.]+)(?:\([^`]*\))?`\]\((\.\./authupload/[\w/]+\.py)\)", text):
             source = (doc.parent / target).read_text(encoding="utf-8")
             last = name.split(".")[-1]
             if last.endswith(".py") or name.endswith(".py"):

@@ -11,8 +11,8 @@ import webtest
 from wsgiref.validate import validator
 
 from authupload import create_app
-from authupload.files import content_disposition, requested_range
-from authupload.http import HTTPError
+from authupload.files.downloads import content_disposition, requested_range
+from authupload.web.http import HTTPError
 
 import forms
 from support import Auth

@@ -8,7 +8,7 @@ import json
 import pytest
 import webtest
 
-from authupload.http import (HTTPError, Request, envelope, error_envelope, iso_time, media_type, not_modified,
+from authupload.web.http import (HTTPError, Request, envelope, error_envelope, iso_time, media_type, not_modified,
                              status_line, string_field)
 
 

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from authupload.app import ROUTES
-from authupload.openapi import build_document
+from authupload.web.openapi import build_document
 
 
 @pytest.fixture

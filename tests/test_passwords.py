@@ -11,8 +11,8 @@ import pytest
 import webtest
 
 from authupload import create_app
-from authupload.http import HTTPError
-from authupload.passwords import HashGate, PasswordHasher
+from authupload.web.http import HTTPError
+from authupload.accounts.passwords import HashGate, PasswordHasher
 
 
 @pytest.fixture

@@ -12,9 +12,10 @@ from wsgiref.validate import validator
 import pytest
 import webtest
 
-from authupload import create_app, i18n, resumable
-from authupload.resumable import RunningHashes, remove_expired_uploads, running_hashes
-from authupload.hashing import BackgroundSha256
+from authupload import create_app, i18n
+from authupload.files import resumable
+from authupload.files.resumable import RunningHashes, remove_expired_uploads, running_hashes
+from authupload.files.hashing import BackgroundSha256
 from support import Auth
 
 TUS = {"Tus-Resumable": "1.0.0"}

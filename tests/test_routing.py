@@ -9,9 +9,9 @@ import pytest
 import webtest
 
 from authupload.app import ROUTES
-from authupload.http import HTTPError, Response, envelope
-from authupload.routing import Route, Router
-from authupload.static import serve_public
+from authupload.web.http import HTTPError, Response, envelope
+from authupload.web.routing import Route, Router
+from authupload.web.static import serve_public
 
 
 @pytest.mark.parametrize("path", ["/api/nothing", "/api/", "/api/register/extra", "/api/files/a/b/c",

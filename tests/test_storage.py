@@ -9,8 +9,8 @@ import os
 import pytest
 
 from authupload import create_app
-from authupload.http import HTTPError
-from authupload.storage import StagedFile, clean_content_type, clean_filename
+from authupload.web.http import HTTPError
+from authupload.files.storage import StagedFile, clean_content_type, clean_filename
 
 
 @pytest.mark.parametrize(

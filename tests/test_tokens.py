@@ -16,7 +16,7 @@ import webtest
 
 from authupload import create_app
 from authupload.config import Config
-from authupload.tokens import ACCESS, DOWNLOAD, UPLOAD, MIN_KEY_BYTES, load_signing_key
+from authupload.accounts.tokens import ACCESS, DOWNLOAD, UPLOAD, MIN_KEY_BYTES, load_signing_key
 
 INVALID = 'Bearer error="invalid_token"'
 

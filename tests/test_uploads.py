@@ -10,7 +10,7 @@ import webtest
 from wsgiref.validate import validator
 
 from authupload import create_app
-from authupload.hashing import BackgroundSha256
+from authupload.files.hashing import BackgroundSha256
 
 import forms
 from support import Auth

@@ -46,9 +46,9 @@ from pathlib import Path
 
 from multipart import MultipartError, MultipartSegment, ParserLimitReached, PushMultipartParser, parse_options_header
 
-from .config import KIB
+from ..config import KIB
+from ..web.http import HTTPError, Request, Response, envelope, media_type
 from .hashing import BackgroundSha256
-from .http import HTTPError, Request, Response, envelope, media_type
 from .storage import StagedFile, clean_content_type, clean_filename
 
 FILE_FIELD = "file"  # the part name API.md specifies; RFC 7578 §4.3: one part per file, all with this name

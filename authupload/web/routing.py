@@ -25,7 +25,7 @@ import re
 from typing import Callable
 
 from .http import HTTPError, Request, Response, error_envelope
-from .tokens import unauthorized
+from .http import unauthorized
 
 log = logging.getLogger("authupload")
 

@@ -27,7 +27,7 @@ import shutil
 import unicodedata
 from pathlib import Path
 
-from .http import HTTPError, iso_time
+from ..web.http import HTTPError, iso_time
 
 MAX_NAME_CHARS = 255
 BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")

@@ -19,7 +19,7 @@ import logging
 import time
 
 from .http import HTTPError, Response
-from .tokens import unauthorized
+from .http import unauthorized
 
 access_log_lines = logging.getLogger("authupload.access")
 log = logging.getLogger("authupload")

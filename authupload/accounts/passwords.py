@@ -28,7 +28,7 @@ import threading
 
 import bcrypt
 
-from .http import HTTPError
+from ..web.http import HTTPError
 
 
 def _prehash(password: str) -> bytes:

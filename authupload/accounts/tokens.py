@@ -28,7 +28,7 @@ from pathlib import Path
 
 import jwt
 
-from .http import HTTPError
+from ..web.http import unauthorized
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["sub", "name", "iat", "exp", "jti", "purpose", "ver"]
@@ -38,12 +38,6 @@ VERIFIED_TOKENS_CACHED = 4096  # signatures remembered: about 2 MiB at most
 ACCESS = "access"
 UPLOAD = "upload"
 DOWNLOAD = "download"
-
-
-def unauthorized(key: str) -> HTTPError:
-    """A 401 with the challenge RFC 6750 §3 asks for: say *why* when a token was sent."""
-    challenge = "Bearer" if key == "token_missing" else 'Bearer error="invalid_token"'
-    return HTTPError(401, key, headers=[("WWW-Authenticate", challenge)])
 
 
 def load_signing_key(secret: str, data_dir: Path) -> bytes:

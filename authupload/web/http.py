@@ -17,7 +17,7 @@ from http import HTTPStatus
 from typing import Any, Iterable
 from urllib.parse import parse_qsl
 
-from . import i18n
+from .. import i18n
 
 JSON_TYPE = "application/json; charset=utf-8"
 
@@ -214,3 +214,9 @@ def not_modified(request: Request, etag: str, modified_at: float) -> bool:
     since = parse_http_date(request.header("If-Modified-Since"))
     # An absent or unparseable date is ignored (RFC 9110 §13.1.3).
     return since is not None and int(modified_at) <= since
+
+
+def unauthorized(key: str) -> HTTPError:
+    """A 401 with the challenge RFC 6750 §3 asks for: say *why* when a token was sent."""
+    challenge = "Bearer" if key == "token_missing" else 'Bearer error="invalid_token"'
+    return HTTPError(401, key, headers=[("WWW-Authenticate", challenge)])

@@ -27,8 +27,8 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from .http import HTTPError, Request, Response, envelope, http_date, not_modified, parse_http_date
-from .tokens import DOWNLOAD, unauthorized
+from ..accounts.tokens import DOWNLOAD
+from ..web.http import HTTPError, Request, Response, envelope, http_date, not_modified, parse_http_date, unauthorized
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500

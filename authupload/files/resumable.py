@@ -59,10 +59,10 @@ import re
 import threading
 from typing import Any, NamedTuple
 
-from .http import HTTPError, Request, Response, http_date, media_type
-from .storage import StagedFile, clean_content_type, clean_filename, new_id
+from ..accounts.tokens import UPLOAD
+from ..web.http import HTTPError, Request, Response, http_date, media_type, unauthorized
 from .hashing import BackgroundSha256, file_sha256
-from .tokens import UPLOAD, unauthorized
+from .storage import StagedFile, clean_content_type, clean_filename, new_id
 
 TUS_VERSION = "1.0.0"
 TUS_HEADERS = (("Tus-Resumable", TUS_VERSION),)  # on every response of the tus routes

@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from .http import HTTPError
+from ..web.http import HTTPError
 
 USERNAME = "username"
 ADDRESS = "address"

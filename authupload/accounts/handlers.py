@@ -18,7 +18,7 @@ import logging
 import re
 
 from . import tokens
-from .http import HTTPError, Request, Response, envelope, iso_time, string_field
+from ..web.http import HTTPError, Request, Response, envelope, iso_time, string_field
 
 auth_log = logging.getLogger("authupload.auth")
 
