@@ -112,6 +112,11 @@ class Config:
         64 * MIB, "Uploads are refused (507) rather than fill the disk below this."
     )
 
+    # --- the audit log ------------------------------------------------------
+    event_retention_days: int = setting(
+        90, "Audit-log events older than this many days are removed."
+    )
+
     # --- HTTP -------------------------------------------------------------
     cors_origins: tuple[str, ...] = setting(
         ("*",), "Browser origins allowed to call the API; '*' is safe: auth is a header, not a cookie."

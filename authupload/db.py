@@ -99,6 +99,22 @@ MIGRATIONS = [
     DROP INDEX files_by_user;
     CREATE INDEX files_newest_first ON files (user_id, uploaded_at);
     """,
+    # 4: the audit log: who did what, when, from where (never a secret)
+    """
+    CREATE TABLE events (
+        id        INTEGER PRIMARY KEY AUTOINCREMENT, -- AUTOINCREMENT: ids are never reused, so "newest first" is "id DESC"
+        at        REAL NOT NULL,
+        type      TEXT NOT NULL,                     -- 'login', 'login_failed', 'share_created', … (API.md)
+        user_id   INTEGER,                           -- the account it concerns; kept after that account is deleted
+        username  TEXT NOT NULL DEFAULT '',          -- as it was then, so the log still reads after a rename or deletion
+        actor     TEXT NOT NULL,                     -- 'self', 'admin:<id>', 'cli', 'anonymous', 'system'
+        address   TEXT NOT NULL DEFAULT '',          -- client address, '' when there is none (the command line)
+        detail    TEXT NOT NULL DEFAULT '{}'         -- small JSON object: names and ids, never a password, token or code
+    );
+    CREATE INDEX events_by_user ON events (user_id, id);
+    CREATE INDEX events_by_type ON events (type, id);
+    CREATE INDEX events_by_time ON events (at);
+    """,
 ]
 
 
