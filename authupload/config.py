@@ -25,9 +25,12 @@ MIB = 1024 * KIB
 GIB = 1024 * MIB
 
 
-def setting(default, help_text: str):
+def setting(default, help_text: str, choices: tuple[str, ...] | None = None):
     """A config field with its default and the one-line reason shown by --help."""
-    return dataclasses.field(default=default, metadata={"help": help_text})
+    return dataclasses.field(default=default, metadata={"help": help_text, "choices": choices})
+
+
+REGISTRATION_MODES = ("open", "invite", "closed")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,8 +52,19 @@ class Config:
     trusted_proxy: str = setting(
         "", "Address of a reverse proxy whose X-Forwarded-For is believed; empty: none."
     )
+    public_url: str = setting(
+        "", "Address people reach the box at (https://files.example.org), for share and invite links;"
+        " empty: the request's own scheme and host."
+    )
 
     # --- accounts ---------------------------------------------------------
+    registration: str = setting(
+        "open", "Who may create an account: anyone (open), people with an invite code (invite),"
+        " or only an admin (closed).", choices=REGISTRATION_MODES
+    )
+    max_registrations_per_address: int = setting(
+        10, "Registrations one client address may make in an hour: a flood cannot crowd out logins."
+    )
     bcrypt_cost: int = setting(
         12, "bcrypt work factor: each +1 doubles the time of a hash (12 ≈ 0.3 s here)."
     )
@@ -111,6 +125,23 @@ class Config:
     min_free_disk_bytes: int = setting(
         64 * MIB, "Uploads are refused (507) rather than fill the disk below this."
     )
+    max_files_per_user: int = setting(
+        100_000, "Files one user may keep: empty files cost rows and inodes that the quota does not count."
+    )
+    max_open_uploads_per_user: int = setting(
+        100, "Unfinished resumable uploads one user may hold at once."
+    )
+    trash_days: int = setting(
+        30, "Deleted files stay restorable in the trash this many days; 0 deletes at once."
+    )
+
+    # --- sharing ------------------------------------------------------------
+    share_max_seconds: int = setting(
+        30 * 24 * 3600, "Longest lifetime of a share link."
+    )
+    request_max_seconds: int = setting(
+        30 * 24 * 3600, "Longest lifetime of an upload-request link."
+    )
 
     # --- the audit log ------------------------------------------------------
     event_retention_days: int = setting(
@@ -118,6 +149,15 @@ class Config:
     )
 
     # --- HTTP -------------------------------------------------------------
+    max_connections_per_address: int = setting(
+        64, "Connections one client address may hold open (a household behind one NAT address shares it)."
+    )
+    header_timeout_seconds: int = setting(
+        10, "A request's headers must arrive within this; a client trickling them is cut off."
+    )
+    idle_timeout_seconds: int = setting(
+        30, "A connection that sends nothing for this long is closed."
+    )
     cors_origins: tuple[str, ...] = setting(
         ("*",), "Browser origins allowed to call the API; '*' is safe: auth is a header, not a cookie."
     )
@@ -161,6 +201,9 @@ def _settable_fields():
 
 def _convert(field: dataclasses.Field, text: str):
     default = field.default
+    choices = field.metadata["choices"]
+    if choices and text not in choices:
+        raise ValueError(f"not one of {', '.join(choices)}")
     if isinstance(default, bool):
         return text.lower() in ("1", "true", "yes")
     if isinstance(default, int):
@@ -190,6 +233,8 @@ def argument_parser() -> argparse.ArgumentParser:
         help_text = f"{field.metadata['help']} (default: {_show(default)})".replace("%", "%%")
         if isinstance(default, tuple):
             parser.add_argument(flag, type=_comma_list, help=help_text + "; comma-separated")
+        elif field.metadata["choices"]:
+            parser.add_argument(flag, choices=field.metadata["choices"], help=help_text)
         else:
             parser.add_argument(flag, type=type(default), help=help_text)
     return parser

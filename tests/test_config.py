@@ -92,3 +92,12 @@ def test_config_is_frozen():
 def test_the_request_limit_leaves_room_for_multipart_framing():
     config = Config(max_file_bytes=1000)
     assert config.max_request_bytes > 1000
+
+
+def test_registration_mode_is_one_of_three_from_a_flag_or_the_environment():
+    assert Config.from_sources(["--registration", "invite"], environ={}).registration == "invite"
+    assert Config.from_sources([], environ={"AUTHUPLOAD_REGISTRATION": "closed"}).registration == "closed"
+    with pytest.raises(SystemExit):
+        Config.from_sources(["--registration", "sometimes"], environ={})
+    with pytest.raises(SystemExit):
+        Config.from_sources([], environ={"AUTHUPLOAD_REGISTRATION": "sometimes"})
