@@ -1,5 +1,11 @@
 """Account handlers: register, login, me, logout, password change, token refresh.
 
+A login that succeeds begins a session (sessions.py): the tokens it issues carry
+the session's id, refreshes keep it, logout ends it, a password change ends
+every session of the account and begins a new one for the fresh token. An
+account with two-factor sign-in gets an ``mfa`` token instead of an access token
+at the password step; security_handlers.login_totp finishes the login.
+
 Each takes a ``Request`` and returns an envelope. The rules they enforce are
 API.md's "Accounts" and "Tokens" sections; the pure checks are at the top so
 they can be tested without a server.
@@ -17,12 +23,14 @@ import json
 import logging
 import re
 
-from . import tokens
+from . import sessions, tokens
+from .audit import ANONYMOUS, record_event
 from ..web.http import HTTPError, Request, Response, envelope, iso_time, string_field
 
 auth_log = logging.getLogger("authupload.auth")
 
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9\u4e00-\u9fa5]{6,32}")
+MFA_TOKEN_SECONDS = 300  # API.md: five minutes to type the code after the password
 
 
 def username_key(username: str) -> str:
@@ -59,13 +67,43 @@ def user_json(row) -> dict:
     return {"id": row["id"], "username": row["username"], "created_at": iso_time(row["created_at"])}
 
 
-def token_json(request: Request, user, auth_time: float) -> dict:
-    """A fresh access token for ``user``, in the shape login, password and refresh return."""
+def token_json(request: Request, user, auth_time: float, session_id: str) -> dict:
+    """A fresh access token of one session, in the shape login, password and refresh return."""
     ttl = request.app.config.token_ttl_seconds
     access_token = request.app.tokens.issue(
-        user["id"], user["username"], user["token_version"], tokens.ACCESS, ttl, auth_time=int(auth_time)
+        user["id"], user["username"], user["token_version"], tokens.ACCESS, ttl,
+        auth_time=int(auth_time), sid=session_id,
     )
     return {"access_token": access_token, "token_type": "bearer", "expires_in": ttl}
+
+
+def session_lifetime(config) -> float:
+    """How long a session can live: its last refresh at the limit, plus that token's lifetime."""
+    return config.session_max_seconds + config.token_ttl_seconds
+
+
+def begin_session(request: Request, connection, user, now: float) -> str:
+    """Start a session for this request's client (address, browser); returns its id."""
+    return sessions.start_session(connection, user["id"], now, request.client_address,
+                                  request.header("User-Agent"), session_lifetime(request.app.config))
+
+
+def sign_in(request: Request, user, detail: dict | None = None) -> Response:
+    """Finish a login: a new session, its ``login`` event and its first access token."""
+    now = request.app.config.clock()
+    with request.app.database.transaction() as connection:
+        session_id = begin_session(request, connection, user, now)
+        record_event(connection, now, "login", user_id=user["id"], username=user["username"],
+                     address=request.client_address, detail=detail)
+    return envelope(request.language, 200, "logged_in", token_json(request, user, now, session_id))
+
+
+def record_failed_login(request: Request, username: str, user, reason: str) -> None:
+    """A ``login_failed`` event: the account's owner sees it in their activity, with the address."""
+    with request.app.database.transaction() as connection:
+        record_event(connection, request.app.config.clock(), "login_failed", user_id=user["id"] if user else None,
+                     username=user["username"] if user else username[:64], actor=ANONYMOUS,
+                     address=request.client_address, detail={"reason": reason})
 
 
 def current_user(request: Request):
@@ -105,13 +143,17 @@ def register(request: Request) -> Response:
     return envelope(request.language, 200, "registered", user_json(row))
 
 
-def password_matches(request: Request, username: str, password: str, user) -> bool:
+def password_matches(request: Request, username: str, password: str, user, completes_login: bool = True) -> bool:
     """Check a password under the failed-login throttle, and log the attempt.
 
     The throttle reserves a failure first (429 if the username or the address is
     locked), then bcrypt judges; a match forgives the reservation. An unknown
     user (``user`` None) is checked against a dummy hash, so it takes as long as
     a wrong password.
+
+    A right password that does not complete the login (a second factor follows)
+    takes back only its own reservation: were it to clear the name's failures,
+    someone holding the password could guess codes forever, nine between logins.
     """
     app = request.app
     address = request.client_address
@@ -126,8 +168,10 @@ def password_matches(request: Request, username: str, password: str, user) -> bo
     except HTTPError:
         app.throttle.release(attempt)  # 503: the gate filled up meanwhile; this attempt was never judged
         raise
-    if matched:
+    if matched and completes_login:
         app.throttle.forgive(attempt)
+    elif matched:
+        app.throttle.release(attempt)
     log_login("succeeded" if matched else "failed", address, username)
     return matched
 
@@ -139,21 +183,38 @@ def login(request: Request) -> Response:
     user = request.app.database.execute(
         "SELECT * FROM users WHERE username_key = ?", (username_key(username),)
     ).fetchone()
-    if not password_matches(request, username, password, user):
+    second_factor = bool(user and user["totp_enabled"])
+    if not password_matches(request, username, password, user, completes_login=not second_factor):
+        record_failed_login(request, username, user, "password")
         raise HTTPError(401, "invalid_credentials")
-    return envelope(request.language, 200, "logged_in", token_json(request, user, request.app.config.clock()))
+    if second_factor:
+        return envelope(request.language, 200, "mfa_required", mfa_token_json(request, user))
+    return sign_in(request, user)
+
+
+def mfa_token_json(request: Request, user) -> dict:
+    """The second login step's ticket: names the user, opens nothing but ``POST /api/login/totp``."""
+    mfa_token = request.app.tokens.issue(user["id"], user["username"], user["token_version"], tokens.MFA,
+                                         MFA_TOKEN_SECONDS)
+    return {"mfa_required": True, "mfa_token": mfa_token, "expires_in": MFA_TOKEN_SECONDS}
 
 
 def me(request: Request) -> Response:
     user = current_user(request)
     usage = request.app.storage.usage(user["id"])
     data = user_json(user)
+    data["totp"] = bool(user["totp_enabled"])
     data["usage"] = {"files": usage["files"], "bytes": usage["bytes"], "quota_bytes": usage["quota_bytes"]}
     return envelope(request.language, 200, "profile", data)
 
 
 def logout(request: Request) -> Response:
-    request.app.tokens.revoke(request.user)
+    """End this token's session: it and every token refreshed from it are refused from now on."""
+    claims = request.user
+    with request.app.database.transaction() as connection:
+        sessions.end_session(connection, int(claims["sub"]), claims["sid"])
+        record_event(connection, request.app.config.clock(), "logout", user_id=int(claims["sub"]),
+                     username=claims["name"], address=request.client_address)
     return envelope(request.language, 200, "logged_out")
 
 
@@ -169,12 +230,19 @@ def change_password(request: Request) -> Response:
         # 400, not 401: the session is fine, only the form field is wrong.
         raise HTTPError(400, "wrong_old_password", field="old_password")
     new_hash = request.app.passwords.hash_password(new_password)
-    # Bumping token_version kills every token and download link issued before.
-    user = request.app.database.execute(
-        "UPDATE users SET password_hash = ?, token_version = token_version + 1 WHERE id = ? RETURNING *",
-        (new_hash, user["id"]),
-    ).fetchone()
-    return envelope(request.language, 200, "password_changed", token_json(request, user, config.clock()))
+    now = config.clock()
+    with request.app.database.transaction() as connection:
+        # Every session ends (someone who knew the old password may hold one), and
+        # bumping token_version kills every download link and pending login step too.
+        user = connection.execute(
+            "UPDATE users SET password_hash = ?, token_version = token_version + 1 WHERE id = ? RETURNING *",
+            (new_hash, user["id"]),
+        ).fetchone()
+        sessions.end_all_sessions(connection, user["id"])
+        session_id = begin_session(request, connection, user, now)
+        record_event(connection, now, "password_changed", user_id=user["id"], username=user["username"],
+                     address=request.client_address)
+    return envelope(request.language, 200, "password_changed", token_json(request, user, now, session_id))
 
 
 def refresh_token(request: Request) -> Response:
@@ -182,5 +250,6 @@ def refresh_token(request: Request) -> Response:
     auth_time = request.user.get("auth_time", request.user["iat"])
     if config.clock() - auth_time > config.session_max_seconds:
         raise tokens.unauthorized("token_expired")  # the session is too old: log in with the password
-    return envelope(request.language, 200, "token_refreshed", token_json(request, current_user(request), auth_time))
+    return envelope(request.language, 200, "token_refreshed",
+                    token_json(request, current_user(request), auth_time, request.user["sid"]))
 

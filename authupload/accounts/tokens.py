@@ -5,14 +5,16 @@ the claims, and an HMAC-SHA256 signature over both made with the server's key.
 Anyone can read the claims; nobody without the key can change them.
 
 Claims: ``sub`` (user id, a string), ``name``, ``iat``, ``exp``, ``jti`` (a random
-id, so one token can be revoked), ``purpose`` and ``ver``. The purpose keeps
-tokens in their lane: an ``access`` token opens the API, an ``upload`` token
-opens one resumable upload, a ``download`` token one file — never each other.
+id), ``purpose``, ``ver``, and for tokens of a sign-in ``sid`` (its session, see
+sessions.py). The purpose keeps tokens in their lane: an ``access`` token opens
+the API, an ``upload`` token opens one resumable upload, a ``download`` token one
+file, an ``mfa`` token only the second step of a login — never each other.
 
 How a token dies before ``exp``:
-- logout puts its ``jti`` on the revoked list;
-- a password change bumps the user's ``token_version``, and a token whose ``ver``
-  is older is refused — every session and download link at once;
+- ending its session (logout, "sign out" from another device, a password
+  change) deletes the session row its ``sid`` names;
+- a password change also bumps the user's ``token_version``, and a token whose
+  ``ver`` is older is refused — download links and pending second login steps too;
 - a deleted user's tokens find no user.
 
 Only ``HS256`` is accepted: the algorithm comes from our code, never from the
@@ -29,6 +31,7 @@ from pathlib import Path
 import jwt
 
 from ..web.http import unauthorized
+from .sessions import note_activity
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["sub", "name", "iat", "exp", "jti", "purpose", "ver"]
@@ -38,6 +41,7 @@ VERIFIED_TOKENS_CACHED = 4096  # signatures remembered: about 2 MiB at most
 ACCESS = "access"
 UPLOAD = "upload"
 DOWNLOAD = "download"
+MFA = "mfa"  # between a right password and the second factor: opens nothing but POST /api/login/totp
 
 
 def load_signing_key(secret: str, data_dir: Path) -> bytes:
@@ -68,7 +72,7 @@ def load_signing_key(secret: str, data_dir: Path) -> bytes:
 
 
 class TokenService:
-    """Issue, verify and revoke tokens, with the users and revoked_tokens tables."""
+    """Issue and verify tokens, checked against the users and sessions tables."""
 
     def __init__(self, key: bytes, database, clock):
         self.key = key
@@ -104,14 +108,21 @@ class TokenService:
         if claims["exp"] <= self.clock():
             raise unauthorized("token_expired")
         # Liveness is checked on every request, never cached: a logout or a
-        # password change must take effect at once.
-        user = self.database.execute(
-            "SELECT token_version, EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?) AS revoked"
-            " FROM users WHERE id = ?",
-            (claims["jti"], int(claims["sub"])),
+        # password change must take effect at once. One indexed lookup finds the
+        # user and, for a token of a sign-in, its session.
+        live = self.database.execute(
+            "SELECT users.token_version, sessions.last_seen_at FROM users"
+            " LEFT JOIN sessions ON sessions.id = ? AND sessions.user_id = users.id WHERE users.id = ?",
+            (claims.get("sid"), int(claims["sub"])),
         ).fetchone()
-        if user is None or user["revoked"] or user["token_version"] != claims["ver"]:
+        if live is None or live["token_version"] != claims["ver"]:
             raise unauthorized("token_revoked")
+        # An access token always belongs to a session (one from before sessions
+        # existed has no sid, and its logout can no longer be recorded: refused).
+        if "sid" in claims or claims["purpose"] == ACCESS:
+            if live["last_seen_at"] is None:
+                raise unauthorized("token_revoked")
+            note_activity(self.database, claims["sid"], live["last_seen_at"], self.clock())
         return claims
 
     def _decode(self, token: str) -> dict:
@@ -130,12 +141,3 @@ class TokenService:
                 and isinstance(claims["exp"], (int, float)) and isinstance(claims["ver"], int)):
             raise unauthorized("token_invalid")
         return claims
-
-    def revoke(self, claims: dict) -> None:
-        """Refuse this one token from now on (logout); forget revocations that expired."""
-        with self.database.transaction() as connection:
-            connection.execute("DELETE FROM revoked_tokens WHERE expires_at < ?", (self.clock(),))
-            connection.execute(
-                "INSERT OR IGNORE INTO revoked_tokens (jti, expires_at) VALUES (?, ?)",
-                (claims["jti"], claims["exp"]),
-            )
