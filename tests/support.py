@@ -47,3 +47,13 @@ class Auth:
     @staticmethod
     def bearer(token: str) -> dict:
         return {"Authorization": f"Bearer {token}"}
+
+
+def assert_error(response, status: int, key: str, field: str | None = None) -> None:
+    """``response`` is the error envelope of API.md: this status and key, this field (or none), no detail."""
+    assert response.status_int == status, response.text
+    assert response.content_type == "application/json"
+    assert response.json["code"] == status
+    assert response.json["data"]["error"] == key
+    assert response.json["data"].get("field") == field
+    assert "Traceback" not in response.text and "/authupload/" not in response.text
