@@ -11,8 +11,8 @@ from authupload.accounts import totp
 RFC_SECRET = b"12345678901234567890"  # the SHA-1 key of RFC 4226 Appendix D and RFC 6238 Appendix B
 
 
-@pytest.mark.parametrize("counter, code", enumerate(
-    ["755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583", "399871", "520489"]))
+@pytest.mark.parametrize("counter, code", list(enumerate(
+    ["755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583", "399871", "520489"])))
 def test_hotp_matches_rfc_4226_appendix_d(counter, code):
     assert totp.hotp(RFC_SECRET, counter) == code
 
