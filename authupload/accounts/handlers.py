@@ -88,14 +88,19 @@ def begin_session(request: Request, connection, user, now: float) -> str:
                                   request.header("User-Agent"), session_lifetime(request.app.config))
 
 
-def sign_in(request: Request, user, detail: dict | None = None) -> Response:
-    """Finish a login: a new session, its ``login`` event and its first access token."""
+def sign_in(request: Request, connection, user, detail: dict | None = None) -> str:
+    """Finish a login inside ``connection``'s transaction: a new session and its ``login`` event; the session id."""
     now = request.app.config.clock()
-    with request.app.database.transaction() as connection:
-        session_id = begin_session(request, connection, user, now)
-        record_event(connection, now, "login", user_id=user["id"], username=user["username"],
-                     address=request.client_address, detail=detail)
-    return envelope(request.language, 200, "logged_in", token_json(request, user, now, session_id))
+    session_id = begin_session(request, connection, user, now)
+    record_event(connection, now, "login", user_id=user["id"], username=user["username"],
+                 address=request.client_address, detail=detail)
+    return session_id
+
+
+def signed_in(request: Request, user, session_id: str) -> Response:
+    """Login's answer: the first access token of the new session."""
+    return envelope(request.language, 200, "logged_in",
+                    token_json(request, user, request.app.config.clock(), session_id))
 
 
 def record_failed_login(request: Request, username: str, user, reason: str) -> None:
@@ -189,7 +194,9 @@ def login(request: Request) -> Response:
         raise HTTPError(401, "invalid_credentials")
     if second_factor:
         return envelope(request.language, 200, "mfa_required", mfa_token_json(request, user))
-    return sign_in(request, user)
+    with request.app.database.transaction() as connection:
+        session_id = sign_in(request, connection, user)
+    return signed_in(request, user, session_id)
 
 
 def mfa_token_json(request: Request, user) -> dict:

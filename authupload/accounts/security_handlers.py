@@ -20,7 +20,7 @@ from ..web.http import HTTPError, Request, Response, envelope, page_bounds, stri
 from . import second_factor, sessions, tokens, totp
 from .audit import event_json, record_event
 from .handlers import (current_user, log_login, password_matches, record_failed_login, session_lifetime,
-                       sign_in, username_key)
+                       sign_in, signed_in, username_key)
 
 ISSUER = "authupload"  # the name an authenticator app shows above the code
 
@@ -148,13 +148,19 @@ def login_totp(request: Request) -> Response:
     if claims["purpose"] != tokens.MFA:
         raise unauthorized("token_invalid")  # an access or upload token is no ticket to this step
     user = request.app.database.execute("SELECT * FROM users WHERE id = ?", (int(claims["sub"]),)).fetchone()
-    kind = accept_code(request, user, lambda connection: use_code(request, connection, user, code))
-    if not kind:
+
+    def finish(connection):
+        # The code is spent and the session begins in one transaction: one commit for both.
+        kind = use_code(request, connection, user, code)
+        return kind and sign_in(request, connection, user, {"second_factor": kind})
+
+    session_id = accept_code(request, user, finish)
+    if not session_id:
         log_login("failed", request.client_address, user["username"])
         record_failed_login(request, user["username"], user, "code")
         raise HTTPError(401, "invalid_code", field="code")
     log_login("succeeded", request.client_address, user["username"])
-    return sign_in(request, user, {"second_factor": kind})
+    return signed_in(request, user, session_id)
 
 
 # --- sessions and activity ----------------------------------------------------------
