@@ -32,7 +32,6 @@ from waitress.parser import HTTPRequestParser, ParsingError
 from waitress.task import ErrorTask
 
 from . import i18n
-from .files import resumable
 from .web import http
 from .app import create_app
 from .config import Config
@@ -114,7 +113,7 @@ def start_housekeeping(services) -> threading.Thread:
 
     def sweep_forever():
         while not stop.wait(HOUSEKEEPING_INTERVAL_SECONDS):
-            resumable.remove_expired_uploads(services.database, services.storage, services.config)
+            services.uploads.remove_expired()
 
     stop = threading.Event()
     thread = threading.Thread(target=sweep_forever, name="housekeeping", daemon=True)

@@ -18,8 +18,7 @@ from __future__ import annotations
 import logging
 import time
 
-from .http import HTTPError, Response
-from .http import unauthorized
+from .http import BEARER_VERDICT, BearerVerdict, HTTPError, Response, unauthorized
 
 access_log_lines = logging.getLogger("authupload.access")
 log = logging.getLogger("authupload")
@@ -170,9 +169,9 @@ def cors(app, allowed_origins: tuple[str, ...], max_age_seconds: int):
 def bearer(app, tokens):
     """Verify ``Authorization: Bearer <token>`` for the router (RFC 6750 §2.1).
 
-    The verdict goes into environ: ``authupload.claims`` for a good token, or
-    ``authupload.token_error`` (a 401 to raise) for a bad one. Nothing is refused
-    here: only the router knows whether the route needs a token at all.
+    The verdict goes into ``environ[BEARER_VERDICT]``, one ``BearerVerdict``:
+    the claims of a good token, or the refusal (401) a bad one earns. Nothing is
+    refused here: only the router knows whether the route needs a token at all.
     """
 
     def verified(environ, start_response):
@@ -182,12 +181,13 @@ def bearer(app, tokens):
             try:
                 if scheme.lower() != "bearer" or not token.strip():
                     raise unauthorized("token_missing")  # another scheme is no bearer token
-                environ["authupload.claims"] = tokens.verify(token.strip())
+                verdict = BearerVerdict(claims=tokens.verify(token.strip()))
             except HTTPError as error:
-                environ["authupload.token_error"] = error
+                verdict = BearerVerdict(refusal=error)
             except Exception:  # e.g. the database failing: still an envelope, from the router
                 log.exception("token verification failed")
-                environ["authupload.token_error"] = HTTPError(500, "server_error")
+                verdict = BearerVerdict(refusal=HTTPError(500, "server_error"))
+            environ[BEARER_VERDICT] = verdict
         return app(environ, start_response)
 
     return verified
