@@ -372,3 +372,22 @@ def test_a_body_framed_by_both_content_length_and_chunked_is_refused_not_smuggle
                                                      "Transfer-Encoding": "chunked"}) + body)
     statuses = [status for status, _ in responses(answer)]
     assert statuses == [400]  # refused, and the connection closed: the hidden request never ran
+
+
+SECURITY_HEADERS = ("x-content-type-options", "referrer-policy", "cache-control", "content-security-policy")
+
+
+def security_headers_of(answer: bytes) -> dict:
+    head = answer.partition(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")[1:]
+    fields = dict(line.split(": ", 1) for line in head)
+    return {name.lower(): value for name, value in fields.items() if name.lower() in SECURITY_HEADERS}
+
+
+@pytest.mark.slow
+def test_waitress_own_errors_carry_the_same_security_headers_as_the_application_errors(server):
+    """One definition (middleware.security_headers_for): an /api/ error looks the same whoever answers it."""
+    from_application = exchange(server, b"GET /api/files HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    from_waitress = exchange(server, b"GET /api/health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 300_000 + b"\r\n\r\n")
+    assert responses(from_application)[0][0] == 401 and responses(from_waitress)[0][0] == 431
+    assert security_headers_of(from_waitress) == security_headers_of(from_application) == {
+        "x-content-type-options": "nosniff", "referrer-policy": "no-referrer", "cache-control": "no-store"}

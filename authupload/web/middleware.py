@@ -86,6 +86,26 @@ class CountingBody:
         self.on_close(self.sent)
 
 
+def security_headers_for(is_api: bool, present: set[str]) -> list[tuple[str, str]]:
+    """The headers every response carries, to add to those ``present`` (lowercase names).
+
+    The one definition: the middleware below and waitress's own error answers
+    (server.EnvelopeErrorTask) both use it.
+    """
+    headers = [
+        # Never guess a type from the content: a text file must not become a script.
+        ("X-Content-Type-Options", "nosniff"),
+        # Never leak a URL (download links carry a token) to another site.
+        ("Referrer-Policy", "no-referrer"),
+    ]
+    if is_api:
+        if "cache-control" not in present:
+            headers.append(("Cache-Control", "no-store"))  # answers about one user: never cache
+    else:
+        headers.append(("Content-Security-Policy", PAGE_CSP))
+    return headers
+
+
 def security_headers(app):
     """Headers every response carries, and the caching rule of the API."""
 
@@ -93,16 +113,7 @@ def security_headers(app):
         is_api = environ.get("PATH_INFO", "").startswith("/api/")
 
         def start(status, headers, exc_info=None):
-            names = {name.lower() for name, _ in headers}
-            # Never guess a type from the content: a text file must not become a script.
-            headers.append(("X-Content-Type-Options", "nosniff"))
-            # Never leak a URL (download links carry a token) to another site.
-            headers.append(("Referrer-Policy", "no-referrer"))
-            if is_api:
-                if "cache-control" not in names:
-                    headers.append(("Cache-Control", "no-store"))  # answers about one user: never cache
-            else:
-                headers.append(("Content-Security-Policy", PAGE_CSP))
+            headers += security_headers_for(is_api, {name.lower() for name, _ in headers})
             return start_response(status, headers, exc_info)
 
         return app(environ, start)
