@@ -7,7 +7,6 @@ import hashlib
 import io
 import threading
 from email.utils import parsedate_to_datetime
-from wsgiref.validate import validator
 
 import pytest
 import webtest
@@ -16,7 +15,7 @@ from authupload import create_app, i18n
 from authupload.files import resumable
 from authupload.files.open_uploads import RunningHashes
 from authupload.files.hashing import BackgroundSha256
-from support import Auth
+from support import Auth, validated_client
 
 TUS = {"Tus-Resumable": "1.0.0"}
 CHUNK_TYPE = "application/offset+octet-stream"
@@ -61,11 +60,6 @@ class TusClient:
 
 
 @pytest.fixture
-def user(auth):
-    return auth.new_user()
-
-
-@pytest.fixture
 def tus(client, user):
     return TusClient(client, user["headers"])
 
@@ -79,7 +73,7 @@ def stored_bytes(app, user, file_id: str) -> bytes:
 
 def small_quota_client(make_config, **limits):
     app = create_app(make_config(**limits))
-    return app, webtest.TestApp(validator(app))
+    return app, validated_client(app)
 
 
 # --- discovery and the protocol version ---------------------------------------------
