@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import itertools
+from wsgiref.validate import validator
+
+import webtest
 
 
 class MovableClock:
@@ -47,6 +50,11 @@ class Auth:
     @staticmethod
     def bearer(token: str) -> dict:
         return {"Authorization": f"Bearer {token}"}
+
+
+def validated_client(wsgi_app) -> webtest.TestApp:
+    """A WebTest client whose every request and answer is checked against PEP 3333 (wsgiref's validator)."""
+    return webtest.TestApp(validator(wsgi_app))
 
 
 def assert_error(response, status: int, key: str, field: str | None = None) -> None:

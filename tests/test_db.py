@@ -6,11 +6,11 @@ import sqlite3
 import threading
 
 import pytest
-import webtest
 
 from authupload import create_app
 from authupload.db import BUSY_TIMEOUT_MS, MIGRATIONS, Database, _statements
 from authupload.accounts.passwords import HashGate, PasswordHasher
+from support import validated_client
 
 
 @pytest.fixture
@@ -56,7 +56,7 @@ def test_a_version_1_database_is_migrated_and_keeps_its_users(tmp_path, make_con
     tables = {row[0] for row in database.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"users", "login_failures", "files", "uploads", "sessions", "recovery_codes"} <= tables
     assert "revoked_tokens" not in tables  # logout ends a session now: no list of revoked token ids
-    client = webtest.TestApp(app)
+    client = validated_client(app)
     token = client.post_json("/api/login", {"username": "alice123", "password": "correct horse"}).json["data"][
         "access_token"]
     me = client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).json["data"]

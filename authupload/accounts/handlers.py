@@ -114,7 +114,7 @@ def record_failed_login(request: Request, username: str, user, reason: str) -> N
 def current_user(request: Request):
     """The users row of the token's subject (the bearer middleware checked that it exists)."""
     row = request.app.database.execute(
-        "SELECT * FROM users WHERE id = ?", (int(request.user["sub"]),)
+        "SELECT * FROM users WHERE id = ?", (request.user_id,)
     ).fetchone()
     if row is None:
         raise tokens.unauthorized("token_revoked")
@@ -219,8 +219,8 @@ def logout(request: Request) -> Response:
     """End this token's session: it and every token refreshed from it are refused from now on."""
     claims = request.user
     with request.app.database.transaction() as connection:
-        sessions.end_session(connection, int(claims["sub"]), claims["sid"])
-        record_event(connection, request.app.config.clock(), "logout", user_id=int(claims["sub"]),
+        sessions.end_session(connection, request.user_id, claims["sid"])
+        record_event(connection, request.app.config.clock(), "logout", user_id=request.user_id,
                      username=claims["name"], address=request.client_address)
     return envelope(request.language, 200, "logged_out")
 

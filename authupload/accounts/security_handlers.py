@@ -25,10 +25,6 @@ from .handlers import (current_user, log_login, password_matches, record_failed_
 ISSUER = "authupload"  # the name an authenticator app shows above the code
 
 
-def user_id(request: Request) -> int:
-    return int(request.user["sub"])
-
-
 def require_password(request: Request, user, password: str) -> None:
     """400 wrong_old_password unless ``password`` is this account's (throttled like a login)."""
     if not password_matches(request, user["username"], password, user):
@@ -168,7 +164,7 @@ def login_totp(request: Request) -> Response:
 
 def list_sessions(request: Request) -> Response:
     config = request.app.config
-    rows = sessions.list_sessions(request.app.database, user_id(request), config.clock(), session_lifetime(config))
+    rows = sessions.list_sessions(request.app.database, request.user_id, config.clock(), session_lifetime(config))
     current = request.user["sid"]
     return envelope(request.language, 200, "session_list",
                     {"sessions": [sessions.session_json(row, current) for row in rows]})
@@ -200,7 +196,7 @@ def activity(request: Request) -> Response:
     limit, offset = page_bounds(request)
     database = request.app.database
     rows = database.execute(
-        "SELECT * FROM events WHERE user_id = ? ORDER BY id DESC LIMIT ? OFFSET ?", (user_id(request), limit, offset)
+        "SELECT * FROM events WHERE user_id = ? ORDER BY id DESC LIMIT ? OFFSET ?", (request.user_id, limit, offset)
     ).fetchall()
-    total = database.execute("SELECT count(*) FROM events WHERE user_id = ?", (user_id(request),)).fetchone()[0]
+    total = database.execute("SELECT count(*) FROM events WHERE user_id = ?", (request.user_id,)).fetchone()[0]
     return envelope(request.language, 200, "activity", {"events": [event_json(row) for row in rows], "total": total})

@@ -85,7 +85,11 @@ class TokenService:
 
     def issue(self, user_id: int, username: str, token_version: int, purpose: str,
               ttl_seconds: int, **extra) -> str:
-        """A signed token for one user and purpose, valid for ``ttl_seconds``."""
+        """A signed token for one user and purpose, valid for ``ttl_seconds``.
+
+        ``extra`` claims whose value is None are left out: e.g. the ``sid`` of
+        an upload that no sign-in created (a tus upload through a share's drop).
+        """
         now = int(self.clock())
         claims = {
             "sub": str(user_id),  # RFC 7519 §4.1.2: sub is a string
@@ -95,7 +99,7 @@ class TokenService:
             "jti": secrets.token_urlsafe(16),
             "purpose": purpose,
             "ver": token_version,
-            **extra,
+            **{name: value for name, value in extra.items() if value is not None},
         }
         return jwt.encode(claims, self.key, algorithm=ALGORITHM)
 
