@@ -63,7 +63,8 @@ def token_json(request: Request, user, auth_time: float) -> dict:
     """A fresh access token for ``user``, in the shape login, password and refresh return."""
     ttl = request.app.config.token_ttl_seconds
     access_token = request.app.tokens.issue(
-        user["id"], user["username"], user["token_version"], tokens.ACCESS, ttl, auth_time=int(auth_time)
+        user["id"], user["username"], user["token_version"], tokens.ACCESS, ttl,
+        account_key=user["account_key"], auth_time=int(auth_time),
     )
     return {"access_token": access_token, "token_type": "bearer", "expires_in": ttl}
 

@@ -417,7 +417,7 @@ def create_upload(request: Request) -> Response:
     claims = request.user
     upload_token = request.app.tokens.issue(
         int(claims["sub"]), claims["name"], claims["ver"], UPLOAD, config.upload_expiry_seconds,
-        upload=upload["id"],
+        account_key=claims["acct"], upload=upload["id"],
     )
     headers = [("Location", f"/api/uploads/{upload['id']}"), ("Upload-Token", upload_token),
                *progress_headers(upload)]
