@@ -148,6 +148,14 @@ MIGRATIONS = [
     ALTER TABLE users_rebuilt RENAME TO users;
     PRAGMA legacy_alter_table = OFF;
     """,
+    # 6: registrations per client address (accounts/throttle.py RegistrationThrottle)
+    """
+    CREATE TABLE registration_attempts (
+        address  TEXT NOT NULL,                      -- the client address that asked
+        at       REAL NOT NULL                       -- rows older than the hour window are removed
+    );
+    CREATE INDEX registration_attempts_by_address ON registration_attempts (address, at);
+    """,
 ]
 
 

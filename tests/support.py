@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 
+UNBOUNDED_REGISTRATIONS = 1_000_000  # tests register many accounts from one address
+
 
 class MovableClock:
     """A clock that tests move forward instead of sleeping."""
