@@ -98,7 +98,10 @@ def test_a_session_past_its_lifetime_is_not_listed(client, auth, user, clock, ap
 
 def test_an_access_token_without_a_session_is_refused(client, auth, user, app):
     """A token from before sessions existed names none: it could never be logged out, so it is refused."""
-    old_style = app.services.tokens.issue(user["id"], user["username"], 0, tokens.ACCESS, 600)
+    account_key = app.services.database.execute("SELECT account_key FROM users WHERE id = ?",
+                                                (user["id"],)).fetchone()[0]
+    old_style = app.services.tokens.issue(user["id"], user["username"], 0, tokens.ACCESS, 600,
+                                          account_key=account_key)
     assert_error(client.get("/api/me", headers=auth.bearer(old_style), expect_errors=True), 401, "token_revoked")
 
 

@@ -5,17 +5,20 @@ the claims, and an HMAC-SHA256 signature over both made with the server's key.
 Anyone can read the claims; nobody without the key can change them.
 
 Claims: ``sub`` (user id, a string), ``name``, ``iat``, ``exp``, ``jti`` (a random
-id), ``purpose``, ``ver``, and for tokens of a sign-in ``sid`` (its session, see
-sessions.py). The purpose keeps tokens in their lane: an ``access`` token opens
-the API, an ``upload`` token opens one resumable upload, a ``download`` token one
-file, an ``mfa`` token only the second step of a login — never each other.
+id), ``purpose``, ``ver``, ``acct`` (the account's random ``account_key``), and for
+tokens of a sign-in ``sid`` (its session, see sessions.py). The purpose keeps
+tokens in their lane: an ``access`` token opens the API, an ``upload`` token
+opens one resumable upload, a ``download`` token one file, an ``mfa`` token only
+the second step of a login — never each other.
 
 How a token dies before ``exp``:
 - ending its session (logout, "sign out" from another device, a password
   change) deletes the session row its ``sid`` names;
 - a password change also bumps the user's ``token_version``, and a token whose
   ``ver`` is older is refused — download links and pending second login steps too;
-- a deleted user's tokens find no user.
+- a deleted user's tokens find no user, and never another user: ids are not
+  reused, and should a restored backup hand an id out again, the new account has
+  another ``account_key`` than the one the token carries.
 
 Only ``HS256`` is accepted: the algorithm comes from our code, never from the
 token's header, which defeats ``alg: none`` and RS256/HS256 confusion.
@@ -34,7 +37,7 @@ from ..web.http import unauthorized
 from .sessions import note_activity
 
 ALGORITHM = "HS256"
-REQUIRED_CLAIMS = ["sub", "name", "iat", "exp", "jti", "purpose", "ver"]
+REQUIRED_CLAIMS = ["sub", "name", "iat", "exp", "jti", "purpose", "ver", "acct"]
 MIN_KEY_BYTES = 32  # RFC 7518 §3.2: an HS256 key at least as long as the hash
 VERIFIED_TOKENS_CACHED = 4096  # signatures remembered: about 2 MiB at most
 
@@ -84,11 +87,13 @@ class TokenService:
         self._signed_claims = functools.lru_cache(maxsize=VERIFIED_TOKENS_CACHED)(self._decode)
 
     def issue(self, user_id: int, username: str, token_version: int, purpose: str,
-              ttl_seconds: int, **extra) -> str:
+              ttl_seconds: int, *, account_key: str, **extra) -> str:
         """A signed token for one user and purpose, valid for ``ttl_seconds``.
 
-        ``extra`` claims whose value is None are left out: e.g. the ``sid`` of
-        an upload that no sign-in created (a tus upload through a share's drop).
+        ``account_key`` is the users row's random key (or the ``acct`` claim of
+        the token this one is issued under). ``extra`` claims whose value is
+        None are left out: e.g. the ``sid`` of an upload that no sign-in created
+        (a tus upload through a share's drop).
         """
         now = int(self.clock())
         claims = {
@@ -99,6 +104,7 @@ class TokenService:
             "jti": secrets.token_urlsafe(16),
             "purpose": purpose,
             "ver": token_version,
+            "acct": account_key,
             **{name: value for name, value in extra.items() if value is not None},
         }
         return jwt.encode(claims, self.key, algorithm=ALGORITHM)
@@ -112,12 +118,15 @@ class TokenService:
         if claims["exp"] <= self.clock():
             raise unauthorized("token_expired")
         # Liveness is checked on every request, never cached: a logout or a
-        # password change must take effect at once. One indexed lookup finds the
-        # user and, for a token of a sign-in, its session.
+        # password change must take effect at once. One lookup by primary key
+        # finds the user and, for a token of a sign-in, its session. The account
+        # key is part of it: a row with this id but another key is another
+        # account, which this token must never open.
         live = self.database.execute(
             "SELECT users.token_version, sessions.last_seen_at FROM users"
-            " LEFT JOIN sessions ON sessions.id = ? AND sessions.user_id = users.id WHERE users.id = ?",
-            (claims.get("sid"), int(claims["sub"])),
+            " LEFT JOIN sessions ON sessions.id = ? AND sessions.user_id = users.id"
+            " WHERE users.id = ? AND users.account_key = ?",
+            (claims.get("sid"), int(claims["sub"]), claims["acct"]),
         ).fetchone()
         if live is None or live["token_version"] != claims["ver"]:
             raise unauthorized("token_revoked")
@@ -142,6 +151,7 @@ class TokenService:
         except jwt.InvalidTokenError:
             raise unauthorized("token_invalid") from None
         if not (isinstance(claims["sub"], str) and claims["sub"].isdigit()
-                and isinstance(claims["exp"], (int, float)) and isinstance(claims["ver"], int)):
+                and isinstance(claims["exp"], (int, float)) and isinstance(claims["ver"], int)
+                and isinstance(claims["acct"], str)):
             raise unauthorized("token_invalid")
         return claims
