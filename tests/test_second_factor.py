@@ -305,3 +305,27 @@ def test_an_admin_can_remove_a_lost_second_factor(client, enrolled, app):
         assert remove_second_factor(connection, enrolled["id"]) is False
     assert "access_token" in password_step(client, enrolled).json["data"]
     assert client.get("/api/me", headers=enrolled["headers"]).json["data"]["totp"] is False
+
+
+def test_one_code_sent_by_many_requests_at_once_signs_in_once(app, client, enrolled, clock):
+    """Threads share the SQLite file through their own connections, as waitress's threads do."""
+    import threading
+
+    import webtest
+
+    code = code_now(enrolled["secret"], clock)
+    mfa_tokens = [mfa_token_of(client, enrolled) for _ in range(6)]
+    start = threading.Barrier(len(mfa_tokens))
+    statuses = []
+
+    def attempt(mfa_token):
+        own_client = webtest.TestApp(app)
+        start.wait()
+        statuses.append(code_step(own_client, mfa_token, code).status_int)
+
+    threads = [threading.Thread(target=attempt, args=(token,)) for token in mfa_tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200] + [401] * 5
