@@ -13,12 +13,13 @@ import dataclasses
 
 from .accounts import handlers as accounts
 from .accounts.passwords import HashGate, PasswordHasher
-from .accounts.throttle import LoginThrottle
+from .accounts.throttle import LoginThrottle, RegistrationThrottle
 from .accounts.tokens import ACCESS, UPLOAD, TokenService, load_signing_key
 from .config import Config
 from .db import Database
 from .files import downloads as files
 from .files import resumable, uploads
+from .files.open_uploads import OpenUploads
 from .files.storage import Storage
 from .web import meta
 from .web.middleware import access_log, bearer, cors, security_headers
@@ -74,8 +75,11 @@ class Services:
     database: Database
     tokens: TokenService
     passwords: PasswordHasher
+    registration_passwords: PasswordHasher  # its own gate: sign-ups never take the slots logins wait for
     throttle: LoginThrottle
+    registrations: RegistrationThrottle
     storage: Storage
+    uploads: OpenUploads
     routes: list
 
 
@@ -85,14 +89,18 @@ def create_app(config: Config):
     database = Database(config.data_dir / "authupload.db")
     storage = Storage(database, config)
     storage.clear_debris()
-    resumable.remove_expired_uploads(database, storage, config)
+    uploads = OpenUploads(database, storage, config)
+    uploads.remove_expired()
     services = Services(
         config=config,
         database=database,
         tokens=TokenService(load_signing_key(config.secret, config.data_dir), database, config.clock),
         passwords=PasswordHasher(config.bcrypt_cost, HashGate(config.hash_concurrency, config.hash_queue_limit)),
+        registration_passwords=PasswordHasher(config.bcrypt_cost, HashGate(1, config.hash_queue_limit)),
         throttle=LoginThrottle(database, config),
+        registrations=RegistrationThrottle(database, config),
         storage=storage,
+        uploads=uploads,
         routes=ROUTES,
     )
     router = Router(ROUTES, services, fallback=serve_public)
