@@ -128,7 +128,7 @@ def test_a_token_from_after_the_backup_does_not_open_the_account_that_gets_its_i
     later = auth.new_user()  # exists only after the backup was taken
     restored = tmp_path / "restored"
     restore_script.restore(archive, restored)
-    restored_client = webtest.TestApp(validator(create_app(make_config(data_dir=restored))))
+    restored_client = validated_client(create_app(make_config(data_dir=restored)))
     namesake = restored_client.post_json(
         "/api/register", {"username": later["username"], "password": "another horse"}).json["data"]
     assert namesake["id"] == later["id"]  # the restored sqlite_sequence hands the id out again
