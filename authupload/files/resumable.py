@@ -55,12 +55,11 @@ import contextlib
 import fcntl
 import hashlib
 import os
-import re
 import threading
 from typing import Any, NamedTuple
 
 from ..accounts.tokens import UPLOAD
-from ..web.http import HTTPError, Request, Response, http_date, media_type, unauthorized
+from ..web.http import HTTPError, Request, Response, http_date, media_type, parse_decimal, unauthorized
 from .hashing import BackgroundSha256, file_sha256
 from .storage import StagedFile, clean_content_type, clean_filename, new_id
 
@@ -69,7 +68,6 @@ TUS_HEADERS = (("Tus-Resumable", TUS_VERSION),)  # on every response of the tus 
 TUS_EXTENSIONS = "creation,creation-with-upload,termination,checksum,expiration"
 CHECKSUM_ALGORITHMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256}  # tus §Checksum
 CHUNK_MEDIA_TYPE = "application/offset+octet-stream"  # tus §PATCH: the only body type
-DECIMAL = re.compile(r"[0-9]+")  # tus §Upload-Offset/§Upload-Length: non-negative integers
 # Running hashes kept at once (a few hundred bytes each): far more than uploads in flight,
 # and an upload whose hash was dropped is still hashed right, from disk, when it completes.
 MAX_RUNNING_HASHES = 1024
@@ -85,9 +83,10 @@ def require_tus_version(request: Request) -> None:
 
 def parse_size(text: str, header: str) -> int:
     """A byte count or offset header; 400 naming the header if absent or not a decimal number."""
-    if not DECIMAL.fullmatch(text):
+    size = parse_decimal(text)
+    if size is None:
         raise HTTPError(400, "invalid_header", field=header)
-    return int(text)
+    return size
 
 
 def parse_metadata(text: str) -> dict[str, bytes]:
