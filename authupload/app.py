@@ -19,6 +19,7 @@ from .config import Config
 from .db import Database
 from .files import downloads as files
 from .files import resumable, uploads
+from .files.open_uploads import OpenUploads
 from .files.storage import Storage
 from .web import meta
 from .web.middleware import access_log, bearer, cors, security_headers
@@ -78,6 +79,7 @@ class Services:
     throttle: LoginThrottle
     registrations: RegistrationThrottle
     storage: Storage
+    uploads: OpenUploads
     routes: list
 
 
@@ -87,7 +89,8 @@ def create_app(config: Config):
     database = Database(config.data_dir / "authupload.db")
     storage = Storage(database, config)
     storage.clear_debris()
-    resumable.remove_expired_uploads(database, storage, config)
+    uploads = OpenUploads(database, storage, config)
+    uploads.remove_expired()
     services = Services(
         config=config,
         database=database,
@@ -97,6 +100,7 @@ def create_app(config: Config):
         throttle=LoginThrottle(database, config),
         registrations=RegistrationThrottle(database, config),
         storage=storage,
+        uploads=uploads,
         routes=ROUTES,
     )
     router = Router(ROUTES, services, fallback=serve_public)

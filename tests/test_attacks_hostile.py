@@ -18,11 +18,6 @@ FAR_FUTURE = "Sun, 06 Nov 99999999999 08:49:37 GMT"
 
 
 @pytest.fixture
-def user(auth):
-    return auth.new_user()
-
-
-@pytest.fixture
 def stored_file(client, user):
     response = client.post("/api/files", headers=user["headers"], upload_files=[("file", "a.txt", b"0123456789")])
     return response.json["data"]["files"][0]
