@@ -186,6 +186,23 @@ class Storage:
         if extra_bytes > self.quota_left_bytes(user_id, connection):
             raise HTTPError(413, "quota_exceeded")
 
+    def check_file_count(self, user_id: int, extra_files: int, connection=None) -> None:
+        """413 ``too_many_files`` if ``extra_files`` more would pass ``max_files_per_user``.
+
+        The quota counts bytes, so empty files cost nothing there; each is still
+        a row, an inode and a line in every listing. An open resumable upload
+        holds a place, as it holds its bytes against the quota: it becomes a file.
+        """
+        connection = connection or self.database.connection()
+        files, open_uploads = connection.execute(
+            "SELECT file_count, (SELECT count(*) FROM uploads"
+            "  WHERE uploads.user_id = users.id AND file_id IS NULL AND expires_at > ?)"
+            " FROM users WHERE id = ?",
+            (self.config.clock(), user_id),
+        ).fetchone()
+        if files + open_uploads + extra_files > self.config.max_files_per_user:
+            raise HTTPError(413, "too_many_files")
+
     def check_disk(self, extra_bytes: int) -> None:
         """507 (RFC 4918 §11.5) if writing ``extra_bytes`` would leave the disk nearly full."""
         free = shutil.disk_usage(self.config.data_dir).free
@@ -208,6 +225,7 @@ class Storage:
                 if before_check:
                     before_check(connection)
                 self.check_quota(user_id, sum(file.size for file in staged), connection)
+                self.check_file_count(user_id, len(staged), connection)
                 (self.files_dir / str(int(user_id))).mkdir(exist_ok=True)
                 for file in staged:
                     row = {"id": file.id, "name": file.name, "size": file.size, "sha256": file.sha256,
