@@ -28,8 +28,8 @@
 //    at top level, so the table is known before initLanguage() translates.
 // common.js (shared words, field rules, the busy notice) and errors.js (the
 // server error keys every page may meet) are registered here, because every
-// page needs them. A feature's own server error keys ("share_expired") go in
-// the feature's module as "error.share_expired": errorMessageKey (api.js)
+// page needs them. A feature's own server error keys go in
+// the feature's module as "error." plus the key: errorMessageKey (api.js)
 // finds them there like any other.
 
 import commonMessages from "./messages/common.js";
