@@ -28,8 +28,8 @@ import re
 from urllib.parse import quote
 
 from ..accounts.tokens import DOWNLOAD
-from ..web.http import (HTTPError, Request, Response, envelope, http_date, not_modified, page_bounds,
-                        parse_http_date, unauthorized)
+from ..web.http import (MAX_DECIMAL_DIGITS, HTTPError, Request, Response, envelope, http_date, not_modified,
+                        page_bounds, parse_http_date, unauthorized)
 
 # RFC 9110 §14.1.2: byte-range-spec "first-last", "first-" or suffix "-length"; digits are ASCII.
 SINGLE_BYTE_RANGE = re.compile(r"([0-9]*)-([0-9]*)")
@@ -151,6 +151,8 @@ def requested_range(header: str, size: int) -> tuple[int, int] | None:
     if not found or found.group(1) == found.group(2) == "":
         return None
     first_text, last_text = found.groups()
+    if len(first_text) > MAX_DECIMAL_DIGITS or len(last_text) > MAX_DECIMAL_DIGITS:
+        raise HTTPError(400, "invalid_header", field="Range")  # more digits than any real file has
     if first_text == "":  # "-n": the last n bytes
         suffix = int(last_text)
         if size == 0:

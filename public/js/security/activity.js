@@ -4,7 +4,7 @@
 // another panel changes something ("securitychange").
 
 import { api } from "../api.js";
-import { formatDate, hasMessage, setMessage } from "../i18n.js";
+import { formatDate, setMessage } from "../i18n.js";
 import { showError } from "../workspace/notices.js";
 
 const PAGE_SIZE = 20;
@@ -12,15 +12,28 @@ const $ = (id) => document.getElementById(id);
 let events = [];
 let total = 0;
 
-/** The i18n key and arguments that say what an event was. */
+/** The sentence for each event type an account's holder may see (API.md's list). */
+const EVENT_MESSAGES = {
+  register: "sec.event.register",
+  login: "sec.event.login",
+  login_failed: "sec.event.login_failed",
+  logout: "sec.event.logout",
+  password_changed: "sec.event.password_changed",
+  password_reset: "sec.event.password_reset",
+  session_revoked: "sec.event.session_revoked",
+  totp_enabled: "sec.event.totp_enabled",
+  totp_disabled: "sec.event.totp_disabled",
+  recovery_code_used: "sec.event.recovery_code_used",
+};
+
+/** The i18n key and arguments that say what an event was; a type this page does not know shows as it is. */
 export function describeEvent(event) {
   const detail = event.detail || {};
   if (event.type === "login" && detail.second_factor === "recovery_code") return ["sec.event.loginRecovery", {}];
   if (event.type === "login_failed" && detail.reason === "code") return ["sec.event.loginFailedCode", {}];
-  if (event.type === "session_revoked") return ["sec.event.session_revoked", { n: detail.sessions ?? 1 }];
-  if (event.type === "recovery_code_used") return ["sec.event.recovery_code_used", { n: detail.left ?? "?" }];
-  const key = `sec.event.${event.type}`;
-  return hasMessage(key) ? [key, {}] : ["sec.event.other", { type: event.type }];
+  const key = EVENT_MESSAGES[event.type];
+  if (!key) return ["sec.event.other", { type: event.type }];
+  return [key, { n: event.type === "session_revoked" ? detail.sessions ?? 1 : detail.left ?? "?" }];
 }
 
 function eventRow(event) {
