@@ -70,7 +70,9 @@ function sessionRow(session) {
 }
 
 function render() {
-  $("sessionList").replaceChildren(...sessions.map(sessionRow));
+  // This device first, then the others as the server orders them (most recently used first).
+  const ordered = sessions.filter((session) => session.current).concat(sessions.filter((session) => !session.current));
+  $("sessionList").replaceChildren(...ordered.map(sessionRow));
   $("endOthers").disabled = !sessions.some((session) => !session.current);
 }
 
