@@ -168,7 +168,7 @@ MIGRATIONS = [
         user_agent    TEXT NOT NULL                  -- User-Agent at login, cut to 200 characters
     );
     CREATE INDEX sessions_by_user ON sessions (user_id, created_at);
-    ALTER TABLE users ADD COLUMN totp_secret TEXT;   -- base32 TOTP secret from setup; NULL without one
+    ALTER TABLE users ADD COLUMN totp_secret TEXT;   -- TOTP secret from setup, sealed with the signing key; or NULL
     ALTER TABLE users ADD COLUMN totp_enabled INTEGER NOT NULL DEFAULT 0;   -- 1 once a first code confirmed it
     ALTER TABLE users ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0; -- newest 30-s step used: no code twice
     CREATE TABLE recovery_codes (

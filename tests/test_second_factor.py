@@ -329,3 +329,14 @@ def test_one_code_sent_by_many_requests_at_once_signs_in_once(app, client, enrol
     for thread in threads:
         thread.join()
     assert sorted(statuses) == [200] + [401] * 5
+
+
+def test_a_copy_of_the_database_alone_does_not_hold_the_secret(client, enrolled, app):
+    from authupload.accounts.second_factor import open_secret
+    with sqlite3.connect(app.services.config.data_dir / "authupload.db") as database:
+        stored = database.execute("SELECT totp_secret FROM users WHERE id = ?", (enrolled["id"],)).fetchone()[0]
+    secret = totp.secret_from_base32(enrolled["secret"])
+    assert enrolled["secret"] not in stored and secret.hex() not in stored
+    assert open_secret(app.services.tokens.key, enrolled["id"], stored) == secret
+    assert open_secret(b"k" * 32, enrolled["id"], stored) != secret  # another key: garbage
+    assert open_secret(app.services.tokens.key, enrolled["id"] + 1, stored) != secret  # copied to another account

@@ -60,7 +60,7 @@ def totp_setup(request: Request) -> Response:
     user = current_user(request)
     require_password(request, user, password)
     with request.app.database.transaction() as connection:
-        secret = second_factor.begin_setup(connection, user["id"])
+        secret = second_factor.begin_setup(connection, user["id"], request.app.tokens.key)
     return envelope(request.language, 200, "totp_setup", {
         "secret": totp.base32_secret(secret),
         "otpauth_uri": totp.otpauth_uri(ISSUER, user["username"], secret),
@@ -74,7 +74,8 @@ def totp_enable(request: Request) -> Response:
         raise HTTPError(409, "totp_already_enabled")
 
     def confirm(connection):
-        recovery_codes = second_factor.enable(connection, user["id"], code, request.app.config.clock())
+        recovery_codes = second_factor.enable(connection, user["id"], code, request.app.config.clock(),
+                                              request.app.tokens.key)
         if recovery_codes:
             record(request, connection, user, "totp_enabled")
         return recovery_codes
@@ -128,7 +129,7 @@ def enabled_user_with_password_and_code(request: Request):
 
 def use_code(request: Request, connection, user, code: str) -> str | None:
     """Accept a code of ``user`` once; a recovery code leaves a ``recovery_code_used`` event."""
-    kind = second_factor.use_code(connection, user["id"], code, request.app.config.clock())
+    kind = second_factor.use_code(connection, user["id"], code, request.app.config.clock(), request.app.tokens.key)
     if kind == second_factor.RECOVERY_CODE:
         left = connection.execute("SELECT count(*) FROM recovery_codes WHERE user_id = ?", (user["id"],)).fetchone()[0]
         record(request, connection, user, "recovery_code_used", {"left": left})
