@@ -55,7 +55,7 @@ class Config:
     )
     threads: int = setting(
         8, "waitress worker threads for requests other than those waiting for bcrypt"
-        " (server_threads adds --hash-concurrency + --hash-queue-limit for them)."
+        " (every place of the bcrypt gates gets a thread of its own on top)."
     )
     public_dir: Path = setting(
         Path(__file__).resolve().parent.parent / "public", "The browser pages and their assets."
@@ -183,16 +183,6 @@ class Config:
     clock: Callable[[], float] = setting(
         time.time, "Current time in seconds since the epoch (tests pass a clock they can move)."
     )
-
-    @property
-    def server_threads(self) -> int:
-        """waitress's thread pool: ``threads`` plus one for every place of the bcrypt gate.
-
-        A login waiting for a bcrypt slot holds its thread; giving the gate threads
-        of its own means a full gate never leaves health checks and downloads
-        without one (accounts/passwords.py, HashGate).
-        """
-        return self.threads + self.hash_concurrency + self.hash_queue_limit
 
     @property
     def max_request_bytes(self) -> int:
