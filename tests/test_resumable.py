@@ -560,5 +560,5 @@ def test_openapi_describes_the_tus_routes(client):
 
 
 def test_upload_busy_is_translated():
-    assert i18n.message("upload_busy", "zh") != i18n.message("upload_busy", "en")
+    assert i18n.message("upload_busy", "zh-CN") != i18n.message("upload_busy", "en")
 
