@@ -94,6 +94,16 @@ MESSAGES: dict[str, tuple[str, str, str]] = {  # key → (en, zh-CN, zh-TW)
     "quota_exceeded": ("This would exceed your storage quota.", "这将超出您的存储配额。", "這將超出您的儲存空間配額。"),
     "range_not_satisfiable": ("The requested range is outside the file.", "请求的范围超出文件大小。", "請求的範圍超出檔案大小。"),
     "insufficient_storage": ("The server has run out of storage space.", "服务器存储空间不足。", "伺服器儲存空間不足。"),
+    "too_many_files": (
+        "You have as many files as one account may keep; delete some first.",
+        "文件数量已达单个账户的上限，请先删除一些文件。",
+        "檔案數量已達單一帳號的上限，請先刪除一些檔案。",
+    ),
+    "too_many_uploads": (
+        "You have too many unfinished uploads; finish or cancel some first.",
+        "未完成的上传过多，请先完成或取消一些。",
+        "未完成的上傳過多，請先完成或取消一些。",
+    ),
     # resumable uploads
     "upload_created": ("Upload created.", "上传已创建。", "上傳已建立。"),
     "upload_list": ("Your unfinished uploads.", "您未完成的上传。", "您未完成的上傳。"),

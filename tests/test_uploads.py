@@ -363,3 +363,26 @@ def test_the_background_sha256_equals_hashlib_chunk_for_chunk():
     assert background.hexdigest() == hashlib.sha256(b"".join(chunks)).hexdigest()
     assert halfway.hexdigest() == hashlib.sha256(b"".join(chunks[:3])).hexdigest()
 
+
+
+def raw_part(disposition: bytes, data: bytes) -> bytes:
+    """A part whose Content-Disposition is given as bytes, exactly as a client might send it."""
+    return b"Content-Disposition: " + disposition + b"\r\n\r\n" + data
+
+
+@pytest.mark.parametrize("disposition, stored_name", [
+    (b"form-data; name=\"file\"; filename*=UTF-8''%E2%82%AC%20rates.txt", "€ rates.txt"),
+    (b"form-data; name=\"file\"; filename*=utf-8'zh'%E6%8A%A5%E5%91%8A.pdf", "报告.pdf"),
+    (b"form-data; name=\"file\"; filename*=ISO-8859-1''caf%E9.txt", "café.txt"),
+    (b"form-data; name=\"file\"; filename=\"plain.txt\"; filename*=UTF-8''other.txt", "plain.txt"),
+    (b"form-data; name=\"file\"; filename*=UTF-8''..%2F..%2Fetc%2Fpasswd", "passwd"),
+])
+def test_filename_star_is_used_when_there_is_no_plain_filename(client, user, disposition, stored_name):
+    stored = forms.post(client, user["headers"], forms.body(raw_part(disposition, b"data"))).json["data"]["files"]
+    assert [file["name"] for file in stored] == [stored_name]
+
+
+def test_a_name_that_is_not_utf8_is_kept_with_replacement_characters(client, user):
+    disposition = b'form-data; name="file"; filename="r\xe9sum\xe9 \xff.txt"'  # latin-1 bytes, not UTF-8
+    stored = forms.post(client, user["headers"], forms.body(raw_part(disposition, b"data"))).json["data"]["files"]
+    assert [file["name"] for file in stored] == ["r\ufffdsum\ufffd \ufffd.txt"]
