@@ -23,6 +23,7 @@ from typing import Callable
 KIB = 1024
 MIB = 1024 * KIB
 GIB = 1024 * MIB
+MULTIPART_FRAMING_BYTES = 1 * MIB  # room for boundaries and part headers around a multipart body's files
 
 
 def setting(default, help_text: str, choices: tuple[str, ...] | None = None):
@@ -191,7 +192,7 @@ class Config:
         One file at the size limit plus room for multipart framing. waitress
         refuses bigger bodies before the application runs (see server.py).
         """
-        return self.max_file_bytes + 1 * MIB
+        return self.max_file_bytes + MULTIPART_FRAMING_BYTES
 
     @classmethod
     def from_sources(cls, argv: list[str] | None = None, environ=os.environ) -> "Config":
