@@ -56,6 +56,8 @@ ROUTES = [
     # resumable uploads (tus 1.0); every answer carries Tus-Resumable, errors included
     Route("OPTIONS", "/api/uploads", resumable.describe_server, headers=TUS,
           summary="tus: versions, extensions, limits."),
+    Route("GET", "/api/uploads", resumable.list_unfinished, SIGNED_IN,
+          summary="My unfinished uploads, to resume or discard (not tus)."),
     Route("POST", "/api/uploads", resumable.create_upload, SIGNED_IN, body="optional chunk", headers=TUS,
           summary="tus: create an upload (Upload-Length, Upload-Metadata), optionally with its first bytes.",
           before_body=resumable.refuse_creation_before_body),
@@ -67,6 +69,8 @@ ROUTES = [
           summary="tus: abandon an upload and release its space."),
     # the service itself
     Route("GET", "/api/health", meta.health, summary="Is the server up?"),
+    Route("GET", "/api/config", accounts.client_settings,
+          summary="The server's settings a client needs (limits, languages, registration mode)."),
     Route("GET", "/api/openapi.json", meta.openapi_document, summary="This API, described in OpenAPI 3.1."),
 ]
 

@@ -160,6 +160,16 @@ class GuardedChannel(HTTPChannel):
         super().del_channel(map)
 
 
+def server_threads(config: Config, services) -> int:
+    """waitress's pool: ``--threads``, plus one for every place of the bcrypt gates.
+
+    A login or registration waiting for a bcrypt slot holds its thread; giving
+    each place of the gates a thread of its own means full gates never leave
+    health checks and downloads without one (accounts/passwords.py, HashGate).
+    """
+    return config.threads + services.passwords.gate.places + services.registration_passwords.gate.places
+
+
 def build_server(config: Config):
     """The application, listening on config.host:config.port (not yet serving)."""
     app = create_app(config)
@@ -171,7 +181,7 @@ def build_server(config: Config):
         app,
         host=config.host,
         port=config.port,
-        threads=config.threads,
+        threads=server_threads(config, app.services),
         ident="authupload",
         max_request_body_size=config.max_request_bytes,
         recv_bytes=config.read_chunk_bytes,

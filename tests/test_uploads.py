@@ -207,15 +207,27 @@ def test_upload_needs_a_token(app, client, auth):
 
 
 @pytest.mark.parametrize(
-    "content_type",
-    ["application/json", "text/plain", "application/x-www-form-urlencoded", "multipart/mixed; boundary=x",
-     "multipart/form-data", "multipart/form-data; boundary=", "multipart/form-data; boundary=" + "b" * 71, ""],
+    "content_type", ["application/json", "text/plain", "application/x-www-form-urlencoded",
+                     "multipart/mixed; boundary=x", ""],
 )
-def test_a_body_that_is_not_form_data_with_a_boundary_is_415(app, client, user, content_type):
+def test_a_body_that_is_not_form_data_is_415(app, client, user, content_type):
     raw = forms.body(forms.file_part("a", b"a"))
     response = client.post("/api/files", raw, headers={**user["headers"], "Content-Type": content_type},
                            status=415)
     assert_error(response, 415, "unsupported_media_type")
+    assert_nothing_kept(app, client, user)
+
+
+@pytest.mark.parametrize(
+    "content_type", ["multipart/form-data", "multipart/form-data; boundary=", "multipart/form-data; charset=utf-8",
+                     "multipart/form-data; boundary=" + "b" * 71, "Multipart/Form-Data; boundary=\"a\r\nb\""],
+)
+@pytest.mark.parametrize("path", ["/api/files", "/api/upload_binary"])
+def test_form_data_without_a_usable_boundary_is_400_invalid_multipart(app, client, user, content_type, path):
+    """API.md: the right type with no usable boundary is malformed multipart, not an unsupported type."""
+    raw = forms.body(forms.file_part("a", b"a"))
+    response = client.post(path, raw, headers={**user["headers"], "Content-Type": content_type}, status=400)
+    assert_error(response, 400, "invalid_multipart")
     assert_nothing_kept(app, client, user)
 
 

@@ -53,7 +53,8 @@ from typing import Any, NamedTuple
 
 from ..accounts.tokens import UPLOAD
 from ..config import KIB
-from ..web.http import HTTPError, Request, Response, http_date, media_type, parse_decimal, unauthorized
+from ..web.http import (HTTPError, Request, Response, envelope, http_date, iso_time, media_type, parse_decimal,
+                        unauthorized)
 from .hashing import BackgroundSha256, file_sha256
 from .storage import clean_content_type, clean_filename
 
@@ -344,3 +345,22 @@ def cancel_upload(request: Request) -> Response:
     with request.app.uploads.exclusive_access(upload["id"]):
         request.app.uploads.forget(upload["id"])
     return bodiless(204, [])
+
+
+def list_unfinished(request: Request) -> Response:
+    """GET (not tus: API.md): my uploads not yet complete, oldest first, with how far each got.
+
+    A client that lost an upload's URL (a cleared browser, another machine) finds
+    it here to resume it (HEAD/PATCH its id) or discard it (DELETE), instead of
+    leaving its reservation to hold quota until it expires.
+    """
+    uploads = [{
+        "id": upload["id"],
+        "name": upload["name"],
+        "length": upload["length"],
+        "offset": upload["offset"],
+        "created_at": iso_time(upload["created_at"]),
+        "expires_at": iso_time(upload["expires_at"]),
+        "folder_id": None,  # uploads go to the top level until folders exist
+    } for upload in request.app.uploads.unfinished(request.user_id)]
+    return envelope(request.language, 200, "upload_list", {"uploads": uploads})

@@ -135,17 +135,19 @@ def received_files(request: Request, keep_fields: tuple[str, ...] = ()) -> Itera
 
 
 def multipart_boundary(content_type: str) -> str:
-    """The boundary of a ``multipart/form-data`` body (RFC 7578 §4.1), else 415.
+    """The boundary of a ``multipart/form-data`` body (RFC 7578 §4.1).
 
-    RFC 2046 §5.1.1 allows 1–70 characters; one the parser cannot use (a line
-    break in it) is a 415 too.
+    Another type is 415: we do not speak it. The right type without a usable
+    boundary — none, empty, longer than the 1–70 characters RFC 2046 §5.1.1
+    allows, or one the parser cannot use (a line break in it) — is a body we
+    cannot split into parts: malformed multipart, 400 (API.md).
     """
     if media_type(content_type) != "multipart/form-data":
         raise HTTPError(415, "unsupported_media_type")
     _, options = parse_options_header(content_type)
     boundary = options.get("boundary", "")
     if not 1 <= len(boundary) <= 70:
-        raise HTTPError(415, "unsupported_media_type")
+        raise HTTPError(400, "invalid_multipart")
     return boundary
 
 
@@ -171,7 +173,7 @@ def parse_body(request: Request, boundary: str, upload: "Upload") -> None:
             header_charset="latin-1",
         )
     except MultipartError:
-        raise HTTPError(415, "unsupported_media_type") from None  # a boundary the parser cannot use
+        raise HTTPError(400, "invalid_multipart") from None  # a boundary the parser cannot use
     try:
         for chunk in request.body_chunks(config.read_chunk_bytes):
             for event in parser.parse(chunk):
