@@ -18,7 +18,7 @@ from .accounts.tokens import ACCESS, UPLOAD, TokenService, load_signing_key
 from .config import Config
 from .db import Database
 from .files import downloads as files
-from .files import resumable, uploads
+from .files import reconcile, resumable, uploads
 from .files.open_uploads import OpenUploads
 from .files.storage import Storage
 from .web import meta
@@ -98,6 +98,9 @@ def create_app(config: Config):
     storage = Storage(database, config)
     storage.clear_debris()
     uploads = OpenUploads(database, storage, config)
+    alone = reconcile.hold_data_dir(config.data_dir)[1]  # held shared until the process ends
+    if alone:  # no other process is mid-commit in this directory: safe to finish or undo what a crash left
+        reconcile.reconcile(database, storage, uploads)
     uploads.remove_expired()
     services = Services(
         config=config,

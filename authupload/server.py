@@ -20,6 +20,10 @@ file) before the application sees it. Its limits are set from our Config:
   connections one address may hold, and for how long, is web/connections.py's
   job, through ``GuardedChannel``.
 
+Before any of a body is read, ``StrictRequestParser`` asks web/early.py whether
+the headers already decide a refusal (no valid token, too big, no such route):
+such a body is never received, not even into a temporary file.
+
 waitress answers a few errors itself, before the application runs (body too
 large, malformed request, headers too large) with a text page of its own. The
 API promises a JSON envelope for every ``/api/`` answer, so ``EnvelopeErrorTask``

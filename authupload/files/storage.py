@@ -24,6 +24,7 @@ import os
 import re
 import secrets
 import shutil
+import time
 import unicodedata
 from pathlib import Path
 
@@ -94,6 +95,21 @@ def file_json(row) -> dict:
         "content_type": row["content_type"],
         "uploaded_at": iso_time(row["uploaded_at"]),
     }
+
+
+COMMIT_PAUSE_VARIABLE = "AUTHUPLOAD_TEST_COMMIT_PAUSE_SECONDS"
+
+
+def pause_in_commit_window() -> None:
+    """For crash tests only: wait here, bytes moved and row not yet committed, if the environment asks.
+
+    tests/test_faults.py sets the variable to widen the instant between
+    ``os.replace`` and ``COMMIT`` so a ``kill -9`` can land in it; reconcile.py
+    is what makes that instant harmless. Not a setting: nobody serves with it.
+    """
+    seconds = os.environ.get(COMMIT_PAUSE_VARIABLE)
+    if seconds:
+        time.sleep(float(seconds))
 
 
 class Storage:
@@ -249,6 +265,7 @@ class Storage:
                     os.replace(file.path, destination)
                     moved.append(destination)
                     rows.append(row)
+                pause_in_commit_window()
         except BaseException:
             for path in moved:
                 path.unlink(missing_ok=True)
