@@ -115,6 +115,24 @@ MIGRATIONS = [
     CREATE INDEX events_by_type ON events (type, id);
     CREATE INDEX events_by_time ON events (at);
     """,
+    # 5: operators: roles, disabled accounts, per-user quota, last login; invites
+    """
+    ALTER TABLE users ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;      -- 1: may use /api/admin/
+    ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;   -- 1: no login, every token refused
+    ALTER TABLE users ADD COLUMN quota_bytes INTEGER;                   -- NULL: the server's --quota-bytes
+    ALTER TABLE users ADD COLUMN last_login_at REAL;                    -- NULL: never logged in
+    -- "Is there another enabled admin?" is asked on every demotion, disabling and
+    -- deletion: a partial index holds only the few rows that answer it.
+    CREATE INDEX users_enabled_admins ON users (id) WHERE admin = 1 AND disabled = 0;
+    CREATE TABLE invites (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: a revoked invite's code stays dead
+        uses_left    INTEGER NOT NULL,                  -- registrations it may still make
+        expires_at   REAL NOT NULL,
+        quota_bytes  INTEGER,                           -- given to the accounts it creates; NULL: server default
+        created_at   REAL NOT NULL,
+        created_by   TEXT NOT NULL                      -- the admin's username, or 'cli'
+    );
+    """,
 ]
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 ENGLISH = "en"
 CHINESE = "zh"
 
-MESSAGES: dict[str, tuple[str, str]] = {
+MESSAGES: dict[str, tuple[str, ...]] = {
     # successes
     "ok": ("OK.", "成功。"),
     "registered": ("Registered.", "注册成功。"),
@@ -83,6 +83,36 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invalid_header": ("A header is missing or not valid.", "请求头缺失或无效。"),
     "upload_busy": ("Another request is writing to this upload; try again shortly.",
                     "另一个请求正在写入此上传，请稍后重试。"),
+    # operators (English, Simplified Chinese, Traditional Chinese)
+    "forbidden": ("Only an admin may do this.", "只有管理员可以执行此操作。", "只有管理員可以執行此操作。"),
+    "registration_closed": ("Sign-up is closed; ask the owner of this box for an account.",
+                            "注册已关闭，请向此服务器的管理员申请账号。", "註冊已關閉，請向此伺服器的管理員申請帳號。"),
+    "invite_required": ("Sign-up needs an invite code.", "注册需要邀请码。", "註冊需要邀請碼。"),
+    "invite_invalid": ("This invite code is unknown, expired or used up.", "此邀请码无效、已过期或已用完。",
+                       "此邀請碼無效、已過期或已用完。"),
+    "account_disabled": ("This account is disabled; ask the owner of this box.", "此账号已被停用，请联系管理员。",
+                         "此帳號已被停用，請聯絡管理員。"),
+    "last_admin": ("There must always be one enabled admin: make another admin first.",
+                   "必须始终保留一名启用的管理员：请先指定另一名管理员。",
+                   "必須始終保留一名啟用的管理員：請先指定另一名管理員。"),
+    "invalid_field.quota_bytes": ("The quota must be null or a whole number of bytes, at most 1 PiB.",
+                                  "配额须为 null 或不超过 1 PiB 的整数字节数。", "配額須為 null 或不超過 1 PiB 的整數位元組數。"),
+    "invalid_field.uses": ("Uses must be a whole number from 1 to 1000.", "使用次数须为 1 到 1000 的整数。",
+                           "使用次數須為 1 到 1000 的整數。"),
+    "invalid_field.expires_in": ("The lifetime must be 1 second to 90 days, in seconds.",
+                                 "有效期须为 1 秒到 90 天（以秒为单位）。", "有效期須為 1 秒到 90 天（以秒為單位）。"),
+    "invalid_field.invite": ("The invite code must be text.", "邀请码须为文本。", "邀請碼須為文字。"),
+    "user_list": ("Accounts.", "账号列表。", "帳號列表。"),
+    "user_created": ("Account created.", "账号已创建。", "帳號已建立。"),
+    "user_changed": ("Account changed.", "账号已修改。", "帳號已修改。"),
+    "user_deleted": ("Account deleted, with everything it stored.", "账号及其全部数据已删除。",
+                     "帳號及其全部資料已刪除。"),
+    "password_reset": ("Password set; that account's sessions have ended.", "密码已设置，该账号的所有会话已结束。",
+                       "密碼已設定，該帳號的所有工作階段已結束。"),
+    "invite_list": ("Invites.", "邀请列表。", "邀請列表。"),
+    "invite_created": ("Invite created.", "邀请已创建。", "邀請已建立。"),
+    "invite_revoked": ("Invite revoked.", "邀请已撤销。", "邀請已撤銷。"),
+    "event_list": ("The audit log.", "审计日志。", "稽核日誌。"),
     # the last resort
     "server_error": ("Something went wrong on the server.", "服务器内部错误。"),
 }
@@ -123,7 +153,7 @@ def message(key: str, language: str, field: str | None = None, **values) -> str:
     ``values`` fill the sentence's ``{placeholders}``, e.g. a configured limit.
     """
     general = MESSAGES.get(key) or MESSAGES["server_error"]
-    for english, chinese in filter(None, (MESSAGES.get(f"{key}.{field}"), general)):
+    for english, chinese, *_ in filter(None, (MESSAGES.get(f"{key}.{field}"), general)):
         try:
             return (chinese if language == CHINESE else english).format(**values)
         except (KeyError, IndexError):

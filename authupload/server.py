@@ -34,13 +34,15 @@ from waitress.task import ErrorTask
 from . import i18n
 from .files import resumable
 from .web import http
-from .app import create_app
+from .admin.users import any_admin
+from .app import create_app, sweep_old_events
 from .config import Config
 from .web.middleware import PAGE_CSP
 
 # waitress's own errors, by status, as our stable keys.
 WAITRESS_ERROR_KEYS = {400: "bad_request", 413: "body_too_large", 431: "headers_too_large"}
-HOUSEKEEPING_INTERVAL_SECONDS = 600  # how often expired resumable uploads are swept
+HOUSEKEEPING_INTERVAL_SECONDS = 600  # how often expired uploads and old audit events are swept
+FIRST_ADMIN_COMMAND = "python -m authupload users add NAME --admin"
 
 
 class EnvelopeErrorTask(ErrorTask):
@@ -110,11 +112,12 @@ def build_server(config: Config):
 
 
 def start_housekeeping(services) -> threading.Thread:
-    """Sweep expired resumable uploads (and their quota reservations) every few minutes."""
+    """Every few minutes: sweep expired resumable uploads (and their quota reservations) and old audit events."""
 
     def sweep_forever():
         while not stop.wait(HOUSEKEEPING_INTERVAL_SECONDS):
             resumable.remove_expired_uploads(services.database, services.storage, services.config)
+            sweep_old_events(services.database, services.config)
 
     stop = threading.Event()
     thread = threading.Thread(target=sweep_forever, name="housekeeping", daemon=True)
@@ -128,6 +131,9 @@ def run(config: Config) -> None:
     start_housekeeping(server.application_services)
     print(f"authupload serving on http://{server.effective_host}:{server.effective_port}/ "
           f"(data in {config.data_dir.resolve()}); Ctrl-C stops it", flush=True)
+    if not any_admin(server.application_services.database.connection()):
+        print(f"No admin account yet: create one with `{FIRST_ADMIN_COMMAND} --data-dir "
+              f"{config.data_dir}`", flush=True)
     try:
         server.run()
     finally:

@@ -13,7 +13,9 @@ How a token dies before ``exp``:
 - logout puts its ``jti`` on the revoked list;
 - a password change bumps the user's ``token_version``, and a token whose ``ver``
   is older is refused — every session and download link at once;
-- a deleted user's tokens find no user.
+- a deleted user's tokens find no user;
+- a disabled account's tokens are refused while it stays disabled (and
+  disabling bumps ``token_version`` too, so enabling it again revives none).
 
 Only ``HS256`` is accepted: the algorithm comes from our code, never from the
 token's header, which defeats ``alg: none`` and RS256/HS256 confusion.
@@ -106,11 +108,11 @@ class TokenService:
         # Liveness is checked on every request, never cached: a logout or a
         # password change must take effect at once.
         user = self.database.execute(
-            "SELECT token_version, EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?) AS revoked"
+            "SELECT token_version, disabled, EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?) AS revoked"
             " FROM users WHERE id = ?",
             (claims["jti"], int(claims["sub"])),
         ).fetchone()
-        if user is None or user["revoked"] or user["token_version"] != claims["ver"]:
+        if user is None or user["revoked"] or user["disabled"] or user["token_version"] != claims["ver"]:
             raise unauthorized("token_revoked")
         return claims
 

@@ -16,6 +16,7 @@ from email.utils import formatdate, parsedate_to_datetime
 from http import HTTPStatus
 from typing import Any, Iterable
 from urllib.parse import parse_qsl
+from wsgiref.util import application_uri
 
 from .. import i18n
 
@@ -141,6 +142,15 @@ class Request:
     def client_address(self) -> str:
         """Who is calling: REMOTE_ADDR, which waitress rewrites from a trusted proxy's header."""
         return self.environ.get("REMOTE_ADDR", "")
+
+    @property
+    def base_url(self) -> str:
+        """Where people reach this server: ``--public-url`` if set, else this request's scheme and host.
+
+        Behind a proxy the request's own host may be an internal one, which is
+        why links meant for other people (invites) prefer the setting.
+        """
+        return self.app.config.public_url.rstrip("/") or application_uri(self.environ).rstrip("/")
 
     def read_body(self, limit: int) -> bytes:
         """The whole body, which must not exceed ``limit`` bytes (else 413)."""
