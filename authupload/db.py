@@ -132,6 +132,19 @@ MIGRATIONS = [
         created_at   REAL NOT NULL,
         created_by   TEXT NOT NULL                      -- the admin's username, or 'cli'
     );
+    -- The admin's "name contains" search: a trigram index (FTS5) over the
+    -- lowercased names finds a substring without reading every account.
+    -- External content: it stores the index only, and triggers keep it in step.
+    CREATE VIRTUAL TABLE user_names USING fts5 (
+        username_key, content = 'users', content_rowid = 'id', tokenize = 'trigram'
+    );
+    INSERT INTO user_names (user_names) VALUES ('rebuild');
+    CREATE TRIGGER user_names_insert AFTER INSERT ON users BEGIN
+        INSERT INTO user_names (rowid, username_key) VALUES (NEW.id, NEW.username_key);
+    END;
+    CREATE TRIGGER user_names_delete AFTER DELETE ON users BEGIN
+        INSERT INTO user_names (user_names, rowid, username_key) VALUES ('delete', OLD.id, OLD.username_key);
+    END;
     """,
 ]
 

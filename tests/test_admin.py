@@ -102,6 +102,16 @@ def test_search_is_name_contains_in_any_case_and_wildcards_are_plain_characters(
     assert client.get("/api/admin/users?q=_", headers=admin["headers"]).json["data"]["total"] == 0
 
 
+def test_search_finds_short_and_chinese_parts_and_forgets_deleted_accounts(client, admin, auth):
+    gone = auth.register("vanishing1")
+    auth.register("张三丰的账号")
+    assert [user["username"] for user in client.get("/api/admin/users?q=VA", headers=admin["headers"])
+            .json["data"]["users"]] == ["vanishing1"]
+    assert client.get("/api/admin/users?q=三丰的", headers=admin["headers"]).json["data"]["total"] == 1
+    client.delete(f"/api/admin/users/{gone['id']}", headers=admin["headers"])
+    assert client.get("/api/admin/users?q=vanish", headers=admin["headers"]).json["data"] == {"users": [], "total": 0}
+
+
 @pytest.mark.parametrize("query", ["limit=0", "limit=501", "limit=x", "offset=-1", "offset=1e3"])
 def test_bad_paging_is_invalid_query(client, admin, query):
     for path in ADMIN_READS[::2]:
