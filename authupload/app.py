@@ -21,6 +21,7 @@ from .config import Config
 from .db import Database
 from .files import downloads as files
 from .files import resumable, uploads
+from .files.open_uploads import OpenUploads
 from .files.storage import Storage
 from .web import meta
 from .web.middleware import access_log, bearer, cors, security_headers
@@ -95,6 +96,7 @@ class Services:
     passwords: PasswordHasher
     throttle: LoginThrottle
     storage: Storage
+    uploads: OpenUploads
     routes: list
 
 
@@ -104,7 +106,8 @@ def create_app(config: Config):
     database = Database(config.data_dir / "authupload.db")
     storage = Storage(database, config)
     storage.clear_debris()
-    resumable.remove_expired_uploads(database, storage, config)
+    uploads = OpenUploads(database, storage, config)
+    uploads.remove_expired()
     sweep_old_events(database, config)
     services = Services(
         config=config,
@@ -113,6 +116,7 @@ def create_app(config: Config):
         passwords=PasswordHasher(config.bcrypt_cost, HashGate(config.hash_concurrency, config.hash_queue_limit)),
         throttle=LoginThrottle(database, config),
         storage=storage,
+        uploads=uploads,
         routes=ROUTES,
     )
     router = Router(ROUTES, services, fallback=serve_public)

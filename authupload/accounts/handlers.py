@@ -75,7 +75,7 @@ def token_json(request: Request, user, auth_time: float) -> dict:
 def current_user(request: Request):
     """The users row of the token's subject (the bearer middleware checked that it exists)."""
     row = request.app.database.execute(
-        "SELECT * FROM users WHERE id = ?", (int(request.user["sub"]),)
+        "SELECT * FROM users WHERE id = ?", (request.user_id,)
     ).fetchone()
     if row is None:
         raise tokens.unauthorized("token_revoked")
@@ -211,7 +211,7 @@ def me(request: Request) -> Response:
 def logout(request: Request) -> Response:
     request.app.tokens.revoke(request.user)
     with request.app.database.transaction() as connection:
-        record_event(connection, request.app.config.clock(), "logout", user_id=int(request.user["sub"]),
+        record_event(connection, request.app.config.clock(), "logout", user_id=request.user_id,
                      username=request.user["name"], address=request.client_address)
     return envelope(request.language, 200, "logged_out")
 

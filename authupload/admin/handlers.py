@@ -29,10 +29,10 @@ MAX_EVENT_TYPE_CHARS = 64
 def require_admin(request: Request) -> Operator:
     """403 ``forbidden`` unless the caller's account is an admin now; else who they are, for the log."""
     row = request.app.database.execute(
-        "SELECT admin FROM users WHERE id = ?", (int(request.user["sub"]),)).fetchone()
+        "SELECT admin FROM users WHERE id = ?", (request.user_id,)).fetchone()
     if row is None or not row["admin"]:
         raise HTTPError(403, "forbidden")
-    return Operator(admin_actor(int(request.user["sub"])), request.client_address)
+    return Operator(admin_actor(request.user_id), request.client_address)
 
 
 def path_id(request: Request, name: str) -> int:
@@ -143,7 +143,7 @@ def create_invite(request: Request) -> Response:
     now = app.config.clock()
     with app.database.transaction() as connection:
         row = invites.create_invite(connection, now, uses, expires_in, quota_bytes, admin_name)
-        record_event(connection, now, "invite_created", user_id=int(request.user["sub"]), username=admin_name,
+        record_event(connection, now, "invite_created", user_id=request.user_id, username=admin_name,
                      actor=operator.actor, address=operator.address,
                      detail={"invite_id": row["id"], "uses": uses, "expires_in": expires_in,
                              "quota_bytes": quota_bytes})
@@ -157,7 +157,7 @@ def revoke_invite(request: Request) -> Response:
     invite_id = path_id(request, "invite_id")
     with request.app.database.transaction() as connection:
         invites.revoke_invite(connection, invite_id)
-        record_event(connection, request.app.config.clock(), "invite_revoked", user_id=int(request.user["sub"]),
+        record_event(connection, request.app.config.clock(), "invite_revoked", user_id=request.user_id,
                      username=request.user["name"], actor=operator.actor, address=operator.address,
                      detail={"invite_id": invite_id})
     return envelope(request.language, 200, "invite_revoked")
