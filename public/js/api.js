@@ -98,6 +98,14 @@ export function redirectToLogin(reason) {
   location.replace(loginUrl(reason));
 }
 
+/** The guard of a page that needs a login: true when a live token is there;
+ * else false, and the page is already on its way to the login page. */
+export function hasLiveToken() {
+  const problem = tokenProblem();
+  if (problem) redirectToLogin(problem);
+  return !problem;
+}
+
 /** Where to go after logging in: the `next` parameter if it is a page of this
  * site, else the workspace. Anything else (another origin, "//evil.example",
  * "javascript:") is ignored, so a crafted link cannot send people away. */
