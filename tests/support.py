@@ -7,6 +7,8 @@ from wsgiref.validate import validator
 
 import webtest
 
+UNBOUNDED_REGISTRATIONS = 1_000_000  # tests register many accounts from one address
+
 
 class MovableClock:
     """A clock that tests move forward instead of sleeping."""

@@ -58,7 +58,10 @@ def test_no_token_is_401(client, path):
 
 @pytest.mark.parametrize("purpose", [UPLOAD, DOWNLOAD])
 def test_an_upload_token_or_a_download_link_of_an_admin_is_401_on_admin_routes(client, app, admin, purpose):
-    token = app.services.tokens.issue(admin["id"], admin["username"], 0, purpose, 300, upload_id="x", file="y")
+    (account_key,) = app.services.database.execute(
+        "SELECT account_key FROM users WHERE id = ?", (admin["id"],)).fetchone()
+    token = app.services.tokens.issue(admin["id"], admin["username"], 0, purpose, 300, account_key=account_key,
+                                      upload_id="x", file="y")
     response = client.get("/api/admin/users", headers=Auth.bearer(token), status=401)
     assert error_of(response) == "token_invalid"
 
@@ -393,3 +396,11 @@ def test_the_log_is_newest_first_filtered_by_user_and_type_and_paged(client, adm
 @pytest.mark.parametrize("query", ["user=abc", "user=-1", "user=0"])
 def test_a_bad_user_filter_is_invalid_query(client, admin, query):
     assert error_of(client.get(f"/api/admin/events?{query}", headers=admin["headers"], status=400)) == "invalid_query"
+
+
+def test_a_deleted_accounts_token_never_opens_the_account_that_takes_its_name(client, admin, member):
+    client.delete(f"/api/admin/users/{member['id']}", headers=admin["headers"])
+    successor = Auth(client).register(member["username"])
+    assert successor["id"] != member["id"]  # ids are never reused
+    response = client.get("/api/me", headers=member["headers"], status=401)
+    assert error_of(response) == "token_revoked"

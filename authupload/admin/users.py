@@ -70,7 +70,7 @@ def list_users(connection, search: str, limit: int, offset: int) -> tuple[list, 
     """A page of accounts ordered by name, and how many match; ``search`` is "name contains", any case.
 
     Three characters or more are looked up in the trigram index (``user_names``,
-    db.py migration 5), so a search costs about the same with 10 000 accounts as
+    db.py migration 7), so a search costs about the same with 10 000 accounts as
     with 10. Shorter ones match so many names that reading the accounts in name
     order is as fast. A character no username can hold matches nothing (and
     so ``%`` and ``_`` are never wildcards).

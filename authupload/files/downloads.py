@@ -74,7 +74,7 @@ def create_link(request: Request) -> Response:
     ttl = request.app.config.link_ttl_seconds
     # Issued with the caller's token_version: a password change bumps it and the link dies.
     token = request.app.tokens.issue(request.user_id, claims["name"], claims["ver"], DOWNLOAD, ttl,
-                                     file=file_id)
+                                     account_key=claims["acct"], file=file_id)
     data = {"url": f"/api/files/{file_id}/download?token={token}", "expires_in": ttl}
     return envelope(request.language, 200, "link_created", data)
 

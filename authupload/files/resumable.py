@@ -266,7 +266,7 @@ def create_upload(request: Request) -> Response:
     claims = request.user
     upload_token = request.app.tokens.issue(
         request.user_id, claims["name"], claims["ver"], UPLOAD, config.upload_expiry_seconds,
-        upload=upload["id"],
+        account_key=claims["acct"], upload=upload["id"],
     )
     headers = [("Location", f"/api/uploads/{upload['id']}"), ("Upload-Token", upload_token),
                *progress_headers(upload)]
