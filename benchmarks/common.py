@@ -30,8 +30,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "benchmarks" / "results"
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for importable in (ROOT, ROOT / "tests"):  # tests/live_server.py imports its neighbour support.py
+    if str(importable) not in sys.path:
+        sys.path.insert(0, str(importable))
 
 from tests.live_server import LiveServer, free_port  # noqa: E402  (needs ROOT on sys.path)
 
