@@ -11,7 +11,7 @@
 // a form that cannot work. If the settings cannot be read, the pages behave
 // as in open mode, and the server's answer (403 with its key) says the rest.
 
-import { api } from "./api.js";
+import { serverConfig } from "./api.js";
 import { registerMessages } from "./i18n.js";
 import signupMessages from "./messages/signup.js";
 
@@ -19,7 +19,7 @@ registerMessages(signupMessages);
 
 async function registrationMode() {
   try {
-    const config = await api("GET", "/api/config", { auth: false });
+    const config = await serverConfig();
     return (config && config.registration) || "open";
   } catch {
     return "open";

@@ -21,14 +21,14 @@ const TYPES = ["login", "login_failed", "logout", "register", "password_changed"
 const panel = { type: "", account: null, offset: 0, hasMore: false, events: [] };
 
 function typeLabel(type) {
-  return hasMessage(`admin.event.${type}`) ? t(`admin.event.${type}`) : type;
+  return hasMessage(`adminEvent.${type}`) ? t(`adminEvent.${type}`) : type;
 }
 
 /** "self", "cli", "anonymous", "system" or "admin:<id>", in words. */
 function actorLabel(actor) {
   const admin = /^admin:(\d+)$/.exec(actor);
-  if (admin) return t("admin.actor.admin", { id: admin[1] });
-  return hasMessage(`admin.actor.${actor}`) ? t(`admin.actor.${actor}`) : actor;
+  if (admin) return t("adminActor.admin", { id: admin[1] });
+  return hasMessage(`adminActor.${actor}`) ? t(`adminActor.${actor}`) : actor;
 }
 
 async function load() {
