@@ -10,7 +10,7 @@ import workspaceMessages from "./messages/workspace.js";
 import { initFileList, loadFiles } from "./workspace/file-list.js";
 import { showError } from "./workspace/notices.js";
 import { initPasswordPanel, showPasswordRule } from "./workspace/password-panel.js";
-import { initUnfinishedUploads, loadUnfinishedUploads } from "./workspace/unfinished-uploads.js";
+import { hideUploadsInProgress, initUnfinishedUploads, loadUnfinishedUploads } from "./workspace/unfinished-uploads.js";
 import { initUploadPanel, loadLimits } from "./workspace/upload-panel.js";
 
 registerMessages(workspaceMessages);
@@ -68,6 +68,7 @@ function refreshSoon() {
 const workspace = {
   me: () => state.me,
   refresh: refreshSoon,
+  uploadStarted: hideUploadsInProgress,
   // A 401 on an upload: GET /api/me tells whether the session is over (api()
   // then leads to the login page) or the upload's own token was at fault.
   checkSession: () => loadMe().catch(() => {}),
