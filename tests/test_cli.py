@@ -170,3 +170,13 @@ def test_the_operator_story_against_a_running_server(tmp_path):
         assert by_cli >= {"register", "invite_created", "user_changed", "password_reset", "invite_revoked",
                           "user_deleted"}
         assert not any(event["address"] for event in logged["events"] if event["actor"] == "cli")
+
+
+@pytest.mark.slow
+def test_serve_says_how_to_make_the_first_admin_only_while_there_is_none(tmp_path):
+    data_dir = tmp_path / "data"
+    with LiveServer(data_dir, "--bcrypt-cost", "4") as server:
+        assert "No admin account yet" in server.log()
+        assert cli(data_dir, "users", "add", "theowner1", "--admin", "--password-stdin", stdin=PASSWORD).returncode == 0
+    with LiveServer(data_dir, "--bcrypt-cost", "4") as server:
+        assert "No admin account yet" not in server.log()
