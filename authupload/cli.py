@@ -66,7 +66,7 @@ def size(text: str) -> int:
     """``123``, ``500M``, ``10G``: bytes, in powers of 1024."""
     found = re.fullmatch(r"(\d{1,16})([kmgt]?)i?b?", text.strip().lower())
     if not found or int(found[1]) * SIZE_UNITS[found[2]] > users.MAX_QUOTA_BYTES:
-        raise argparse.ArgumentTypeError(f"not a size: {text!r} (examples: 123, 500M, 10G; at most 1P)")
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (examples: 123, 500M, 10G; at most 1024T)")
     return int(found[1]) * SIZE_UNITS[found[2]]
 
 
