@@ -215,8 +215,9 @@ def test_activity_lists_my_sign_ins_failures_and_changes_newest_first(client, au
     again = auth.bearer(auth.login(user["username"], "battery staple"))
     data = activity(client, again)
     types = [event["type"] for event in data["events"]]
-    assert types == ["login", "logout", "password_changed", "session_revoked", "login", "login_failed", "login"]
-    assert data["total"] == 7
+    assert types == ["login", "logout", "password_changed", "session_revoked", "login", "login_failed", "login",
+                     "register"]
+    assert data["total"] == 8
     failed = data["events"][5]
     assert (failed["address"], failed["actor"], failed["user_id"]) == ("192.0.2.66", "anonymous", user["id"])
     assert data["events"][4]["address"] == "203.0.113.5"
@@ -228,7 +229,7 @@ def test_activity_pages_and_counts(client, auth, user):
         login(client, auth, user)
     first = activity(client, user["headers"], "?limit=2")
     second = activity(client, user["headers"], "?limit=2&offset=2")
-    assert first["total"] == second["total"] == 5
+    assert first["total"] == second["total"] == 6  # the registration and five logins
     ids = [event["id"] for event in first["events"] + second["events"]]
     assert ids == sorted(ids, reverse=True) and len(set(ids)) == 4
 
@@ -257,7 +258,7 @@ def test_two_factor_changes_are_in_my_activity_without_any_code(client, auth, us
     client.post_json("/api/totp/disable", {"password": PASSWORD, "code": recovery_codes[1]}, headers=user["headers"])
     events = activity(client, user["headers"])["events"]
     assert [event["type"] for event in events] == [
-        "totp_disabled", "recovery_code_used", "login", "recovery_code_used", "totp_enabled", "login"]
+        "totp_disabled", "recovery_code_used", "login", "recovery_code_used", "totp_enabled", "login", "register"]
     assert events[2]["detail"] == {"second_factor": "recovery_code"}
     written = json.dumps(events)
     for secret_value in [secret, code, *recovery_codes, user["token"]]:

@@ -7,8 +7,10 @@ account with two-factor sign-in gets an ``mfa`` token instead of an access token
 at the password step; security_handlers.login_totp finishes the login.
 
 Each takes a ``Request`` and returns an envelope. The rules they enforce are
-API.md's "Accounts" and "Tokens" sections; the pure checks are at the top so
-they can be tested without a server.
+API.md's "Accounts" and "Tokens" sections, and the registration modes of
+"Operators" (open, invite, closed); the pure checks are at the top so they can
+be tested without a server. What matters to an account's safety (register,
+login, failed login, logout, password change) is written to the audit log.
 
 Usernames: 6–32 ASCII letters, digits or CJK ideographs (U+4E00–U+9FA5).
 That alphabet has no look-alikes, no combining marks and no invisible
@@ -26,6 +28,7 @@ import re
 from . import sessions, tokens
 from .. import i18n
 from .audit import ANONYMOUS, record_event
+from .invites import usable_invite, use_invite
 from ..web.http import HTTPError, Request, Response, envelope, iso_time, string_field
 
 auth_log = logging.getLogger("authupload.auth")
@@ -91,9 +94,11 @@ def begin_session(request: Request, connection, user, now: float) -> str:
 
 
 def sign_in(request: Request, connection, user, detail: dict | None = None) -> str:
-    """Finish a login inside ``connection``'s transaction: a new session and its ``login`` event; the session id."""
+    """Finish a login inside ``connection``'s transaction: a new session, ``last_login_at`` and the
+    ``login`` event; returns the session id."""
     now = request.app.config.clock()
     session_id = begin_session(request, connection, user, now)
+    connection.execute("UPDATE users SET last_login_at = ? WHERE id = ?", (now, user["id"]))
     record_event(connection, now, "login", user_id=user["id"], username=user["username"],
                  address=request.client_address, detail=detail)
     return session_id
@@ -127,8 +132,10 @@ def current_user(request: Request):
 
 
 def register(request: Request) -> Response:
+    """``POST /api/register``: mode, invite, fields, name taken — all before any bcrypt work."""
     config = request.app.config
     body = request.json()
+    invite = registration_invite(request, body)
     username = string_field(body, "username")
     password = string_field(body, "password")
     check_username(username)
@@ -138,16 +145,46 @@ def register(request: Request) -> Response:
     if database.execute("SELECT 1 FROM users WHERE username_key = ?", (username_key(username),)).fetchone():
         raise HTTPError(409, "username_taken")
     password_hash = hash_new_password(request, password)
-    # Race-safe: of two registrations for one name, the UNIQUE(username_key)
-    # constraint lets exactly one insert a row; the other gets no id back.
-    row = database.execute(
-        "INSERT INTO users (username, username_key, password_hash, created_at) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT (username_key) DO NOTHING RETURNING *",
-        (username, username_key(username), password_hash, config.clock()),
-    ).fetchone()
-    if row is None:
-        raise HTTPError(409, "username_taken")
+    now = config.clock()
+    with database.transaction() as connection:
+        if invite is not None:
+            # Taken inside this transaction: if the insert below fails, the use is given back.
+            invite = use_invite(connection, invite["id"], now)
+        # Race-safe: of two registrations for one name, the UNIQUE(username_key)
+        # constraint lets exactly one insert a row; the other gets no id back.
+        row = connection.execute(
+            "INSERT INTO users (username, username_key, password_hash, created_at, quota_bytes)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (username_key) DO NOTHING RETURNING *",
+            (username, username_key(username), password_hash, now, invite["quota_bytes"] if invite else None),
+        ).fetchone()
+        if row is None:
+            raise HTTPError(409, "username_taken")
+        detail = {"invite_id": invite["id"]} if invite else {}
+        record_event(connection, now, "register", user_id=row["id"], username=username,
+                     address=request.client_address, detail=detail)
+        if invite is not None:
+            record_event(connection, now, "invite_used", user_id=row["id"], username=username,
+                         address=request.client_address, detail={"invite_id": invite["id"]})
     return envelope(request.language, 200, "registered", user_json(row))
+
+
+def registration_invite(request: Request, body: dict):
+    """Whether this registration may go on, by ``--registration``; the invite row it will use, if any.
+
+    ``closed``: 403 ``registration_closed``. ``invite``: no code → 403
+    ``invite_required``; a code that names no live invite → 403 ``invite_invalid``.
+    ``open``: anyone, and an ``invite`` field is ignored.
+    """
+    mode = request.app.config.registration
+    if mode == "closed":
+        raise HTTPError(403, "registration_closed")
+    if mode != "invite":
+        return None
+    if body.get("invite") in (None, ""):
+        raise HTTPError(403, "invite_required")
+    code = string_field(body, "invite")
+    return usable_invite(request.app.database.connection(), request.app.tokens.key, code,
+                         request.app.config.clock())
 
 
 def hash_new_password(request: Request, password: str) -> str:
@@ -205,19 +242,26 @@ def password_matches(request: Request, username: str, password: str, user, compl
 
 
 def login(request: Request) -> Response:
+    app = request.app
     body = request.json()
     username = string_field(body, "username")
     password = string_field(body, "password")
-    user = request.app.database.execute(
+    user = app.database.execute(
         "SELECT * FROM users WHERE username_key = ?", (username_key(username),)
     ).fetchone()
-    second_factor = bool(user and user["totp_enabled"])
+    # Only judged attempts reach the audit log: one refused by the throttle (429)
+    # is not written, so a flood of guesses cannot flood the log either.
+    second_factor = bool(user and user["totp_enabled"] and not user["disabled"])
     if not password_matches(request, username, password, user, completes_login=not second_factor):
-        record_failed_login(request, username, user, "password")
+        record_failed_login(request, username, user, "invalid_credentials")
         raise HTTPError(401, "invalid_credentials")
+    if user["disabled"]:
+        record_failed_login(request, username, user, "account_disabled")
+        # Only after the right password: a wrong one stays 401, so this tells a guesser nothing.
+        raise HTTPError(403, "account_disabled")
     if second_factor:
         return envelope(request.language, 200, "mfa_required", mfa_token_json(request, user))
-    with request.app.database.transaction() as connection:
+    with app.database.transaction() as connection:
         session_id = sign_in(request, connection, user)
     return signed_in(request, user, session_id)
 
@@ -233,6 +277,7 @@ def me(request: Request) -> Response:
     user = current_user(request)
     usage = request.app.storage.usage(user["id"])
     data = user_json(user)
+    data["admin"] = bool(user["admin"])
     data["totp"] = bool(user["totp_enabled"])
     data["usage"] = {"files": usage["files"], "bytes": usage["bytes"], "quota_bytes": usage["quota_bytes"]}
     return envelope(request.language, 200, "profile", data)

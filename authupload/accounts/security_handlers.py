@@ -154,7 +154,7 @@ def login_totp(request: Request) -> Response:
     session_id = accept_code(request, user, finish)
     if not session_id:
         log_login("failed", request.client_address, user["username"])
-        record_failed_login(request, user["username"], user, "code")
+        record_failed_login(request, user["username"], user, "invalid_code")
         raise HTTPError(401, "invalid_code", field="code")
     log_login("succeeded", request.client_address, user["username"])
     return signed_in(request, user, session_id)

@@ -18,7 +18,9 @@ How a token dies before ``exp``:
   ``ver`` is older is refused — download links and pending second login steps too;
 - a deleted user's tokens find no user, and never another user: ids are not
   reused, and should a restored backup hand an id out again, the new account has
-  another ``account_key`` than the one the token carries.
+  another ``account_key`` than the one the token carries;
+- a disabled account's tokens are refused while it stays disabled (and
+  disabling bumps ``token_version`` too, so enabling it again revives none).
 
 Only ``HS256`` is accepted: the algorithm comes from our code, never from the
 token's header, which defeats ``alg: none`` and RS256/HS256 confusion.
@@ -123,12 +125,12 @@ class TokenService:
         # key is part of it: a row with this id but another key is another
         # account, which this token must never open.
         live = self.database.execute(
-            "SELECT users.token_version, sessions.last_seen_at FROM users"
+            "SELECT users.token_version, users.disabled, sessions.last_seen_at FROM users"
             " LEFT JOIN sessions ON sessions.id = ? AND sessions.user_id = users.id"
             " WHERE users.id = ? AND users.account_key = ?",
             (claims.get("sid"), int(claims["sub"]), claims["acct"]),
         ).fetchone()
-        if live is None or live["token_version"] != claims["ver"]:
+        if live is None or live["disabled"] or live["token_version"] != claims["ver"]:
             raise unauthorized("token_revoked")
         # An access token always belongs to a session (one from before sessions
         # existed has no sid, and its logout can no longer be recorded: refused).

@@ -6,6 +6,7 @@ import { hasMessage, initLanguage, registerMessages } from "./i18n.js";
 import loginMessages from "./messages/login.js";
 import { clearAlerts, setBusy, showAlert, showFieldError } from "./forms.js";
 import { askForCode } from "./security/login-code.js";
+import { hideSignupLinkWhenClosed } from "./signup-mode.js";
 
 registerMessages(loginMessages);
 
@@ -89,3 +90,4 @@ for (const input of [username, password]) {
   input.addEventListener("input", () => showFieldError(input, null));
 }
 form.addEventListener("submit", onSubmit);
+hideSignupLinkWhenClosed();

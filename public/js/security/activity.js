@@ -30,7 +30,8 @@ const EVENT_MESSAGES = {
 export function describeEvent(event) {
   const detail = event.detail || {};
   if (event.type === "login" && detail.second_factor === "recovery_code") return ["sec.event.loginRecovery", {}];
-  if (event.type === "login_failed" && detail.reason === "code") return ["sec.event.loginFailedCode", {}];
+  if (event.type === "login_failed" && detail.reason === "invalid_code") return ["sec.event.loginFailedCode", {}];
+  if (event.type === "login_failed" && detail.reason === "account_disabled") return ["sec.event.loginFailedDisabled", {}];
   const key = EVENT_MESSAGES[event.type];
   if (!key) return ["sec.event.other", { type: event.type }];
   return [key, { n: event.type === "session_revoked" ? detail.sessions ?? 1 : detail.left ?? "?" }];
