@@ -117,8 +117,9 @@ def create_app(config: Config):
     storage = Storage(database, config)
     storage.clear_debris()
     uploads = OpenUploads(database, storage, config)
-    alone = reconcile.hold_data_dir(config.data_dir)[1]  # held shared until the process ends
-    if alone:  # no other process is mid-commit in this directory: safe to finish or undo what a crash left
+    # Held shared until the process ends; True if alone here after a stop that was not clean.
+    serving_lock, needs_reconciling = reconcile.hold_data_dir(config.data_dir)
+    if needs_reconciling:
         reconcile.reconcile(database, storage, uploads)
     uploads.remove_expired()
     sweep_old_events(database, config)
@@ -141,6 +142,7 @@ def create_app(config: Config):
     app = access_log(app)
     app.services = services  # for tests and serve.py: the same objects the handlers use
     app.body_gate = BodyGate(router, services.tokens)  # server.py asks it before reading a body
+    app.serving_lock = serving_lock  # server.py marks a clean stop on it
     return app
 
 

@@ -48,6 +48,7 @@ from .web import http
 from .admin.users import any_admin
 from .app import create_app, sweep_old_events
 from .config import Config
+from .files import reconcile
 from .web.connections import SERVER_CONNECTION_LIMIT, ConnectionGuard
 from .web.early import BodyGate
 from .web.middleware import security_headers_for
@@ -202,6 +203,7 @@ def build_server(config: Config):
                             config.idle_timeout_seconds, config.trusted_proxy)
     server.channel_class = guard.open_channel  # waitress calls it for each accepted socket
     server.application_services = app.services
+    server.serving_lock = app.serving_lock
     return server
 
 
@@ -249,3 +251,4 @@ def run(config: Config) -> None:
         server.run()
     finally:
         server.close()
+        reconcile.mark_clean_exit(server.serving_lock)  # the next start need not walk the files
