@@ -24,6 +24,11 @@ sent ``Expect: 100-continue`` (RFC 9110 §10.1.1) gets the refusal instead of
 
 Only requests that carry a body are asked; the rest take their usual way, and
 the handlers still check everything again: the gate only answers earlier.
+
+The gate runs on waitress's event-loop thread, which serves every connection,
+so it must never wait: its checks only read (a token's liveness, a quota, an
+upload's offset — each one indexed lookup), and in WAL mode a reader never
+waits for a writer (db.py). Nothing here writes.
 """
 
 from __future__ import annotations
