@@ -159,9 +159,7 @@ def test_kill_9_in_the_middle_of_a_patch_loses_nothing_acknowledged(tmp_path):
         url, upload_headers = create_upload(server, headers, len(data))
         assert patch(url, upload_headers, 0, data[:2 * MIB]).status_code == 204
         connection = send_part_of_patch(server, url, upload_headers, 2 * MIB, 4 * MIB, data[2 * MIB:5 * MIB])
-        deadline = time.monotonic() + SETTLE_DEADLINE_SECONDS
-        while partial_size(server, url) < 3 * MIB and time.monotonic() < deadline:
-            time.sleep(0.02)  # until the server has written some of the unacknowledged bytes
+        wait_until(lambda: partial_size(server, url) >= 3 * MIB)  # some unacknowledged bytes are written
         server.kill()
         connection.close()
     path = url.removeprefix(server.url)
@@ -171,23 +169,75 @@ def test_kill_9_in_the_middle_of_a_patch_loses_nothing_acknowledged(tmp_path):
         finish_and_check(restarted, log_in(restarted, "cutoff05"), url, upload_headers, data)
 
 
-def test_a_multipart_upload_cut_off_halfway_leaves_no_debris(server):
-    headers = log_in(server, "cutoff06")
-    boundary = "cutoffboundary"
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.bin\"\r\n"
-            "Content-Type: application/octet-stream\r\n\r\n").encode()
-    declared = len(head) + 4 * MIB + len(f"\r\n--{boundary}--\r\n")
+BOUNDARY = "cutoffboundary"
+PART_HEAD = (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.bin\"\r\n"
+             "Content-Type: application/octet-stream\r\n\r\n").encode()
+
+
+def send_part_of_multipart(server: LiveServer, headers: dict, file_bytes: int, body: bytes) -> socket.socket:
+    """Open a one-file multipart upload announcing ``file_bytes`` of file and send only ``body``."""
+    declared = len(PART_HEAD) + file_bytes + len(f"\r\n--{BOUNDARY}--\r\n")
     lines = ["POST /api/files HTTP/1.1", f"Host: 127.0.0.1:{server.port}",
-             f"Content-Type: multipart/form-data; boundary={boundary}", f"Content-Length: {declared}",
+             f"Content-Type: multipart/form-data; boundary={BOUNDARY}", f"Content-Length: {declared}",
              f"Authorization: {headers['Authorization']}"]
     connection = socket.create_connection(("127.0.0.1", server.port), timeout=10)
-    connection.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + head + os.urandom(2 * MIB))
+    connection.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+    return connection
+
+
+def staged_sizes(server: LiveServer) -> list[int]:
+    return [path.stat().st_size for path in (server.data_dir / "tmp").rglob("*") if path.is_file()]
+
+
+def wait_until(condition) -> None:
+    """Poll ``condition`` until true or SETTLE_DEADLINE_SECONDS pass (the assert that follows says which)."""
+    deadline = time.monotonic() + SETTLE_DEADLINE_SECONDS
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def test_a_chunk_is_in_its_partial_file_before_its_body_ends(server):
+    headers = log_in(server, "early01")
+    url, upload_headers = create_upload(server, headers, 4 * MIB)
+    connection = send_part_of_patch(server, url, upload_headers, 0, 4 * MIB, os.urandom(3 * MIB))
+    try:
+        wait_until(lambda: partial_size(server, url) == 3 * MIB)
+        assert partial_size(server, url) == 3 * MIB  # not spooled elsewhere first: written where it belongs
+    finally:
+        connection.close()
+
+
+def test_a_file_part_is_in_its_staging_file_before_the_body_ends(server):
+    headers = log_in(server, "early02")
+    connection = send_part_of_multipart(server, headers, 4 * MIB, PART_HEAD + os.urandom(3 * MIB))
+    try:
+        wait_until(lambda: staged_sizes(server) == [3 * MIB])
+        assert staged_sizes(server) == [3 * MIB]
+    finally:
+        connection.close()
+
+
+def test_a_malformed_multipart_body_is_refused_as_soon_as_it_shows(server):
+    headers = log_in(server, "early03")
+    connection = send_part_of_multipart(server, headers, 4 * MIB, f"--{BOUNDARY}\r\nno colon here\r\n\r\n".encode())
+    try:
+        answer = b""  # answered, and closed, while most of the announced body was never sent
+        while piece := connection.recv(65536):
+            answer += piece
+        assert answer.split(b"\r\n", 1)[0].split()[1] == b"400"
+        assert b'"invalid_multipart"' in answer
+    finally:
+        connection.close()
+    assert staged_sizes(server) == []
+
+
+def test_a_multipart_upload_cut_off_halfway_leaves_no_debris(server):
+    headers = log_in(server, "cutoff06")
+    connection = send_part_of_multipart(server, headers, 4 * MIB, PART_HEAD + os.urandom(2 * MIB))
     connection.close()
     # The next request on a fresh connection runs after the server has seen the hang-up.
     listed = requests.get(server.url + "/api/files", headers=headers, timeout=10).json()["data"]["files"]
     assert listed == []
-    deadline = time.monotonic() + SETTLE_DEADLINE_SECONDS
-    while any(path.is_file() for path in (server.data_dir / "tmp").rglob("*")) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not any(path.is_file() for path in (server.data_dir / "tmp").rglob("*"))
+    wait_until(lambda: staged_sizes(server) == [])
+    assert staged_sizes(server) == []
     assert not any(path.is_file() for path in (server.data_dir / "files").rglob("*"))
