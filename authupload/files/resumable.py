@@ -20,7 +20,10 @@ running hashes — are kept by ``OpenUploads`` (open_uploads.py,
    bytes *first* and records the new offset *after*: the row's ``offset`` is
    the truth, and bytes past it (left by a crash between the two steps, or by a
    chunk whose checksum failed) are cut off before the next append. So the
-   offset a client is told always equals the bytes kept.
+   offset a client is told always equals the bytes kept. Served by waitress,
+   the lock is taken and the bytes are appended as they arrive, before the
+   handler runs (arriving.py); a chunk cut off halfway keeps what arrived
+   unless it carries a checksum.
 3. When the offset reaches the length, the partial file becomes an ordinary
    file (``OpenUploads.complete``, through ``Storage.commit``). Its sha256 is
    usually ready: a running hash of the accepted bytes is kept between chunks,

@@ -12,7 +12,7 @@ temporary file past 512 KiB) before the application could say no — three
 anonymous 1 GiB ``POST /api/login`` once took 3 GiB of /tmp.
 
 So right after the headers, the parser (server.StrictRequestParser) asks
-``BodyGate.refusal``, and ``BodyGate`` asks the application's own rules, never
+``BodyGate.decide``, and ``BodyGate`` asks the application's own rules, never
 a copy of them: the router's table (``Router.effective_method``,
 ``Router.match``), its token check (``middleware.bearer_verdict``,
 ``Router.authorize``), and the route's ``before_body`` check, which the
