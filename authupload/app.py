@@ -12,13 +12,15 @@ from __future__ import annotations
 import dataclasses
 
 from .accounts import handlers as accounts
+from .accounts.audit import remove_old_events
+from .admin import handlers as admin
 from .accounts.passwords import HashGate, PasswordHasher
 from .accounts.throttle import LoginThrottle, RegistrationThrottle
 from .accounts.tokens import ACCESS, UPLOAD, TokenService, load_signing_key
 from .config import Config
 from .db import Database
 from .files import downloads as files
-from .files import resumable, uploads
+from .files import reconcile, resumable, uploads
 from .files.open_uploads import OpenUploads
 from .files.storage import Storage
 from .web import meta
@@ -70,6 +72,23 @@ ROUTES = [
           receive_body=resumable.receive_as_it_arrives),
     Route("DELETE", "/api/uploads/{upload_id}", resumable.cancel_upload, SIGNED_IN_OR_UPLOAD, headers=TUS,
           summary="tus: abandon an upload and release its space."),
+    # operators: accounts, invites and the audit log (each handler checks the caller is an admin)
+    Route("GET", "/api/admin/users", admin.list_users, SIGNED_IN, summary="Accounts by name, with usage (admin)."),
+    Route("POST", "/api/admin/users", admin.create_user, SIGNED_IN, body="json",
+          summary="Create an account, in any registration mode (admin)."),
+    Route("PATCH", "/api/admin/users/{user_id}", admin.change_user, SIGNED_IN, body="json",
+          summary="Change an account's role, disabled flag or quota (admin)."),
+    Route("DELETE", "/api/admin/users/{user_id}", admin.delete_user, SIGNED_IN,
+          summary="Delete an account and everything it owns (admin)."),
+    Route("POST", "/api/admin/users/{user_id}/password", admin.reset_password, SIGNED_IN, body="json",
+          summary="Set an account's password; its sessions end (admin)."),
+    Route("GET", "/api/admin/invites", admin.list_invites, SIGNED_IN, summary="Invites, live ones first (admin)."),
+    Route("POST", "/api/admin/invites", admin.create_invite, SIGNED_IN, body="json",
+          summary="Create an invite code and its register link (admin)."),
+    Route("DELETE", "/api/admin/invites/{invite_id}", admin.revoke_invite, SIGNED_IN,
+          summary="Revoke an invite (admin)."),
+    Route("GET", "/api/admin/events", admin.list_events, SIGNED_IN,
+          summary="The audit log, newest first, by account and type (admin)."),
     # the service itself
     Route("GET", "/api/health", meta.health, summary="Is the server up?"),
     Route("GET", "/api/config", accounts.client_settings,
@@ -101,7 +120,12 @@ def create_app(config: Config):
     storage = Storage(database, config)
     storage.clear_debris()
     uploads = OpenUploads(database, storage, config)
+    # Held shared until the process ends; True if alone here after a stop that was not clean.
+    serving_lock, needs_reconciling = reconcile.hold_data_dir(config.data_dir)
+    if needs_reconciling:
+        reconcile.reconcile(database, storage, uploads)
     uploads.remove_expired()
+    sweep_old_events(database, config)
     services = Services(
         config=config,
         database=database,
@@ -121,4 +145,11 @@ def create_app(config: Config):
     app = access_log(app)
     app.services = services  # for tests and serve.py: the same objects the handlers use
     app.body_gate = BodyGate(router, services.tokens)  # server.py asks it before reading a body
+    app.serving_lock = serving_lock  # server.py marks a clean stop on it
     return app
+
+
+def sweep_old_events(database: Database, config: Config) -> None:
+    """Forget audit events older than ``--event-retention-days`` (at start and in each housekeeping sweep)."""
+    with database.transaction() as connection:
+        remove_old_events(connection, config.clock(), config.event_retention_days * 24 * 3600)

@@ -156,6 +156,37 @@ MIGRATIONS = [
     );
     CREATE INDEX registration_attempts_by_address ON registration_attempts (address, at);
     """,
+    # 7: operators: roles, disabled accounts, per-user quota, last login; invites
+    """
+    ALTER TABLE users ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;      -- 1: may use /api/admin/
+    ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;   -- 1: no login, every token refused
+    ALTER TABLE users ADD COLUMN quota_bytes INTEGER;                   -- NULL: the server's --quota-bytes
+    ALTER TABLE users ADD COLUMN last_login_at REAL;                    -- NULL: never logged in
+    -- "Is there another enabled admin?" is asked on every demotion, disabling and
+    -- deletion: a partial index holds only the few rows that answer it.
+    CREATE INDEX users_enabled_admins ON users (id) WHERE admin = 1 AND disabled = 0;
+    CREATE TABLE invites (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: a revoked invite's code stays dead
+        uses_left    INTEGER NOT NULL,                  -- registrations it may still make
+        expires_at   REAL NOT NULL,
+        quota_bytes  INTEGER,                           -- given to the accounts it creates; NULL: server default
+        created_at   REAL NOT NULL,
+        created_by   TEXT NOT NULL                      -- the admin's username, or 'cli'
+    );
+    -- The admin's "name contains" search: a trigram index (FTS5) over the
+    -- lowercased names finds a substring without reading every account.
+    -- External content: it stores the index only, and triggers keep it in step.
+    CREATE VIRTUAL TABLE user_names USING fts5 (
+        username_key, content = 'users', content_rowid = 'id', tokenize = 'trigram'
+    );
+    INSERT INTO user_names (user_names) VALUES ('rebuild');
+    CREATE TRIGGER user_names_insert AFTER INSERT ON users BEGIN
+        INSERT INTO user_names (rowid, username_key) VALUES (NEW.id, NEW.username_key);
+    END;
+    CREATE TRIGGER user_names_delete AFTER DELETE ON users BEGIN
+        INSERT INTO user_names (user_names, rowid, username_key) VALUES ('delete', OLD.id, OLD.username_key);
+    END;
+    """,
 ]
 
 

@@ -40,6 +40,10 @@ Its limits are set from our Config:
   connections one address may hold, and for how long, is web/connections.py's
   job, through ``GuardedChannel``.
 
+Before any of a body is read, ``StrictRequestParser`` asks web/early.py whether
+the headers already decide a refusal (no valid token, too big, no such route):
+such a body is never received, not even into a temporary file.
+
 waitress answers a few errors itself, before the application runs (body too
 large, malformed request, headers too large) with a text page of its own. The
 API promises a JSON envelope for every ``/api/`` answer, so ``EnvelopeErrorTask``
@@ -62,15 +66,18 @@ from waitress.utilities import Error
 
 from . import i18n
 from .web import http
-from .app import create_app
+from .admin.users import any_admin
+from .app import create_app, sweep_old_events
 from .config import Config
+from .files import reconcile
 from .web.connections import SERVER_CONNECTION_LIMIT, ConnectionGuard
 from .web.early import BodyGate, BodyReceiver
 from .web.middleware import security_headers_for
 
 # waitress's own errors, by status, as our stable keys.
 WAITRESS_ERROR_KEYS = {400: "bad_request", 413: "body_too_large", 431: "headers_too_large"}
-HOUSEKEEPING_INTERVAL_SECONDS = 600  # how often expired resumable uploads are swept
+HOUSEKEEPING_INTERVAL_SECONDS = 600  # how often expired uploads and old audit events are swept
+FIRST_ADMIN_COMMAND = "python -m authupload users add NAME --admin"
 FILES_BESIDE_CONNECTIONS = 256  # descriptors kept for the database, uploads and downloads
 
 
@@ -262,6 +269,7 @@ def build_server(config: Config):
                             config.idle_timeout_seconds, config.trusted_proxy)
     server.channel_class = guard.open_channel  # waitress calls it for each accepted socket
     server.application_services = app.services
+    server.serving_lock = app.serving_lock
     return server
 
 
@@ -283,11 +291,12 @@ def connection_limit() -> int:
 
 
 def start_housekeeping(services) -> threading.Thread:
-    """Sweep expired resumable uploads (and their quota reservations) every few minutes."""
+    """Every few minutes: sweep expired resumable uploads (and their quota reservations) and old audit events."""
 
     def sweep_forever():
         while not stop.wait(HOUSEKEEPING_INTERVAL_SECONDS):
             services.uploads.remove_expired()
+            sweep_old_events(services.database, services.config)
 
     stop = threading.Event()
     thread = threading.Thread(target=sweep_forever, name="housekeeping", daemon=True)
@@ -301,7 +310,11 @@ def run(config: Config) -> None:
     start_housekeeping(server.application_services)
     print(f"authupload serving on http://{server.effective_host}:{server.effective_port}/ "
           f"(data in {config.data_dir.resolve()}); Ctrl-C stops it", flush=True)
+    if not any_admin(server.application_services.database.connection()):
+        print(f"No admin account yet: create one with `{FIRST_ADMIN_COMMAND} --data-dir "
+              f"{config.data_dir}`", flush=True)
     try:
         server.run()
     finally:
         server.close()
+        reconcile.mark_clean_exit(server.serving_lock)  # the next start need not walk the files

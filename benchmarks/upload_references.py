@@ -80,18 +80,15 @@ class Authupload:
         self.name = name
         flags = ("--bcrypt-cost", "4", "--quota-bytes", str(64 * GIB), "--max-registrations-per-address", "1000")
         data_dir = workdir / f"data-{name.replace(' ', '-')}"
-        env = {**os.environ, "TMPDIR": str(workdir)}  # waitress's spool on the same disk as the data
         if root is None:
-            self.server = start_server(workdir, *flags, data_dir=data_dir, env={"TMPDIR": str(workdir)})
+            self.server = start_server(workdir, *flags, data_dir=data_dir)
             self.url, self.pid, self.stop = self.server.url, self.server.process.pid, self.server.stop
         else:
             port = free_port()
             self.url = f"http://127.0.0.1:{port}"
-            process = subprocess.Popen(
-                [sys.executable, str(root / "serve.py"), "--host", "127.0.0.1", "--port", str(port),
-                 "--data-dir", str(data_dir), *flags], cwd=root, env=env,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            wait_for(self.url + "/api/health", process)
+            process = start_process([sys.executable, str(root / "serve.py"), "--host", "127.0.0.1", "--port", str(port),
+                                     "--data-dir", str(data_dir), *flags], self.url + "/api/health",
+                                    workdir / f"{data_dir.name}.log")
             self.pid, self.stop = process.pid, lambda: stop_process(process)
         self.token = new_account(self.url)[1]
 
@@ -109,22 +106,6 @@ class Authupload:
         if connection.getresponse().status != 200:
             raise RuntimeError(f"{self.name}: could not delete the uploaded file")
         connection.close()
-
-
-def wait_for(url: str, process: subprocess.Popen, timeout_seconds: float = 30) -> None:
-    host_port, _, path = url.split("//", 1)[1].partition("/")
-    deadline = time.monotonic() + timeout_seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"exited with {process.returncode}")
-        try:
-            connection = http.client.HTTPConnection(host_port, timeout=1)
-            connection.request("GET", "/" + path)
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{url} did not answer")
 
 
 class Copyparty:
@@ -264,6 +245,7 @@ def main() -> None:
     parser.add_argument("--before", type=Path, default=None, help="another checkout whose serve.py to compare")
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="upload-references-") as workdir:
+        os.environ["TMPDIR"] = workdir  # every server's spool (waitress's included) on one disk, cleaned up
         lines = run([size * MIB for size in arguments.sizes_mib], arguments.repeats, arguments.before, Path(workdir),
                     arguments.latency_mib * MIB)
     text = "\n".join(lines) + "\n"

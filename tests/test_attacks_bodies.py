@@ -172,3 +172,11 @@ def test_expect_100_continue_on_an_acceptable_upload_still_gets_100_and_stores_i
             answer += data
     assert answer.startswith(b"HTTP/1.1 200 ")
     assert b'"name":"ok.txt"' in answer
+
+
+def test_a_content_length_of_thousands_of_digits_is_400_without_a_traceback(server):
+    head, envelope, held_open = send_headers_then_body(server, "POST", "/api/login", {
+        "Content-Type": "application/json", "Content-Length": "9" * 5000}, body_bytes=0)
+    assert status_of(head) == 400
+    assert envelope["data"]["error"] == "bad_request"
+    assert "Traceback" not in server.log()

@@ -1,8 +1,10 @@
 """Account handlers: register, login, me, logout, password change, token refresh.
 
 Each takes a ``Request`` and returns an envelope. The rules they enforce are
-API.md's "Accounts" and "Tokens" sections; the pure checks are at the top so
-they can be tested without a server.
+API.md's "Accounts" and "Tokens" sections, and the registration modes of
+"Operators" (open, invite, closed); the pure checks are at the top so they can
+be tested without a server. What matters to an account's safety (register,
+login, failed login, logout, password change) is written to the audit log.
 
 Usernames: 6–32 ASCII letters, digits or CJK ideographs (U+4E00–U+9FA5).
 That alphabet has no look-alikes, no combining marks and no invisible
@@ -19,6 +21,8 @@ import re
 
 from . import tokens
 from .. import i18n
+from .audit import ANONYMOUS, record_event
+from .invites import usable_invite, use_invite
 from ..web.http import HTTPError, Request, Response, envelope, iso_time, string_field
 
 auth_log = logging.getLogger("authupload.auth")
@@ -85,8 +89,10 @@ def current_user(request: Request):
 
 
 def register(request: Request) -> Response:
+    """``POST /api/register``: mode, invite, fields, name taken — all before any bcrypt work."""
     config = request.app.config
     body = request.json()
+    invite = registration_invite(request, body)
     username = string_field(body, "username")
     password = string_field(body, "password")
     check_username(username)
@@ -96,16 +102,46 @@ def register(request: Request) -> Response:
     if database.execute("SELECT 1 FROM users WHERE username_key = ?", (username_key(username),)).fetchone():
         raise HTTPError(409, "username_taken")
     password_hash = hash_new_password(request, password)
-    # Race-safe: of two registrations for one name, the UNIQUE(username_key)
-    # constraint lets exactly one insert a row; the other gets no id back.
-    row = database.execute(
-        "INSERT INTO users (username, username_key, password_hash, created_at) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT (username_key) DO NOTHING RETURNING *",
-        (username, username_key(username), password_hash, config.clock()),
-    ).fetchone()
-    if row is None:
-        raise HTTPError(409, "username_taken")
+    now = config.clock()
+    with database.transaction() as connection:
+        if invite is not None:
+            # Taken inside this transaction: if the insert below fails, the use is given back.
+            invite = use_invite(connection, invite["id"], now)
+        # Race-safe: of two registrations for one name, the UNIQUE(username_key)
+        # constraint lets exactly one insert a row; the other gets no id back.
+        row = connection.execute(
+            "INSERT INTO users (username, username_key, password_hash, created_at, quota_bytes)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (username_key) DO NOTHING RETURNING *",
+            (username, username_key(username), password_hash, now, invite["quota_bytes"] if invite else None),
+        ).fetchone()
+        if row is None:
+            raise HTTPError(409, "username_taken")
+        detail = {"invite_id": invite["id"]} if invite else {}
+        record_event(connection, now, "register", user_id=row["id"], username=username,
+                     address=request.client_address, detail=detail)
+        if invite is not None:
+            record_event(connection, now, "invite_used", user_id=row["id"], username=username,
+                         address=request.client_address, detail={"invite_id": invite["id"]})
     return envelope(request.language, 200, "registered", user_json(row))
+
+
+def registration_invite(request: Request, body: dict):
+    """Whether this registration may go on, by ``--registration``; the invite row it will use, if any.
+
+    ``closed``: 403 ``registration_closed``. ``invite``: no code → 403
+    ``invite_required``; a code that names no live invite → 403 ``invite_invalid``.
+    ``open``: anyone, and an ``invite`` field is ignored.
+    """
+    mode = request.app.config.registration
+    if mode == "closed":
+        raise HTTPError(403, "registration_closed")
+    if mode != "invite":
+        return None
+    if body.get("invite") in (None, ""):
+        raise HTTPError(403, "invite_required")
+    code = string_field(body, "invite")
+    return usable_invite(request.app.database.connection(), request.app.tokens.key, code,
+                         request.app.config.clock())
 
 
 def hash_new_password(request: Request, password: str) -> str:
@@ -157,27 +193,51 @@ def password_matches(request: Request, username: str, password: str, user) -> bo
 
 
 def login(request: Request) -> Response:
+    app = request.app
     body = request.json()
     username = string_field(body, "username")
     password = string_field(body, "password")
-    user = request.app.database.execute(
+    user = app.database.execute(
         "SELECT * FROM users WHERE username_key = ?", (username_key(username),)
     ).fetchone()
-    if not password_matches(request, username, password, user):
+    # Only judged attempts reach the audit log: one refused by the throttle (429)
+    # is not written, so a flood of guesses cannot flood the log either.
+    matched = password_matches(request, username, password, user)
+    now = app.config.clock()  # after bcrypt: the token's auth_time is when the password was judged
+    if not matched:
+        with app.database.transaction() as connection:
+            record_event(connection, now, "login_failed", user_id=user["id"] if user else None,
+                         username=user["username"] if user else username[:64], actor=ANONYMOUS,
+                         address=request.client_address, detail={"reason": "invalid_credentials"})
         raise HTTPError(401, "invalid_credentials")
-    return envelope(request.language, 200, "logged_in", token_json(request, user, request.app.config.clock()))
+    with app.database.transaction() as connection:
+        if user["disabled"]:
+            record_event(connection, now, "login_failed", user_id=user["id"], username=user["username"],
+                         actor=ANONYMOUS, address=request.client_address, detail={"reason": "account_disabled"})
+        else:
+            connection.execute("UPDATE users SET last_login_at = ? WHERE id = ?", (now, user["id"]))
+            record_event(connection, now, "login", user_id=user["id"], username=user["username"],
+                         address=request.client_address)
+    if user["disabled"]:
+        # Only after the right password: a wrong one stays 401, so this tells a guesser nothing.
+        raise HTTPError(403, "account_disabled")
+    return envelope(request.language, 200, "logged_in", token_json(request, user, now))
 
 
 def me(request: Request) -> Response:
     user = current_user(request)
     usage = request.app.storage.usage(user["id"])
     data = user_json(user)
+    data["admin"] = bool(user["admin"])
     data["usage"] = {"files": usage["files"], "bytes": usage["bytes"], "quota_bytes": usage["quota_bytes"]}
     return envelope(request.language, 200, "profile", data)
 
 
 def logout(request: Request) -> Response:
     request.app.tokens.revoke(request.user)
+    with request.app.database.transaction() as connection:
+        record_event(connection, request.app.config.clock(), "logout", user_id=request.user_id,
+                     username=request.user["name"], address=request.client_address)
     return envelope(request.language, 200, "logged_out")
 
 
@@ -193,11 +253,14 @@ def change_password(request: Request) -> Response:
         # 400, not 401: the session is fine, only the form field is wrong.
         raise HTTPError(400, "wrong_old_password", field="old_password")
     new_hash = request.app.passwords.hash_password(new_password)
-    # Bumping token_version kills every token and download link issued before.
-    user = request.app.database.execute(
-        "UPDATE users SET password_hash = ?, token_version = token_version + 1 WHERE id = ? RETURNING *",
-        (new_hash, user["id"]),
-    ).fetchone()
+    with request.app.database.transaction() as connection:
+        # Bumping token_version kills every token and download link issued before.
+        user = connection.execute(
+            "UPDATE users SET password_hash = ?, token_version = token_version + 1 WHERE id = ? RETURNING *",
+            (new_hash, user["id"]),
+        ).fetchone()
+        record_event(connection, config.clock(), "password_changed", user_id=user["id"],
+                     username=user["username"], address=request.client_address)
     return envelope(request.language, 200, "password_changed", token_json(request, user, config.clock()))
 
 

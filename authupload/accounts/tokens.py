@@ -16,7 +16,9 @@ How a token dies before ``exp``:
   is older is refused — every session and download link at once;
 - a deleted user's tokens find no user, and never another user: ids are not
   reused, and should a restored backup hand an id out again, the new account has
-  another ``account_key`` than the one the token carries.
+  another ``account_key`` than the one the token carries;
+- a disabled account's tokens are refused while it stays disabled (and
+  disabling bumps ``token_version`` too, so enabling it again revives none).
 
 Only ``HS256`` is accepted: the algorithm comes from our code, never from the
 token's header, which defeats ``alg: none`` and RS256/HS256 confusion.
@@ -116,11 +118,11 @@ class TokenService:
         # the same primary-key lookup: a row with this id but another key is
         # another account, which this token must never open.
         user = self.database.execute(
-            "SELECT token_version, EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?) AS revoked"
+            "SELECT token_version, disabled, EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?) AS revoked"
             " FROM users WHERE id = ? AND account_key = ?",
             (claims["jti"], int(claims["sub"]), claims["acct"]),
         ).fetchone()
-        if user is None or user["revoked"] or user["token_version"] != claims["ver"]:
+        if user is None or user["revoked"] or user["disabled"] or user["token_version"] != claims["ver"]:
             raise unauthorized("token_revoked")
         return claims
 

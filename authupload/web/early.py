@@ -25,10 +25,16 @@ sent ``Expect: 100-continue`` (RFC 9110 §10.1.1) gets the refusal instead of
 Only requests that carry a body are asked; the rest take their usual way, and
 the handlers still check everything again: the gate only answers earlier.
 
+The gate runs on waitress's event-loop thread, which serves every connection,
+so it must never wait: its checks only read (a token's liveness, a quota, an
+upload's offset — each one indexed lookup), and in WAL mode a reader never
+waits for a writer (db.py). Nothing here writes to the database.
+
 The same moment decides where an accepted body goes. Most bodies are spooled
 by waitress (server.py explains why, and what it costs); a route whose body is
 a file's bytes names a ``receive_body`` hook, and the ``BodyReceiver`` it
-answers takes the bytes as they arrive, straight into the file they belong to.
+answers takes the bytes as they arrive, straight into the file they belong to
+(a write into the page cache; never an fsync, never a lock it would wait for).
 The handler then finds that receiver as ``wsgi.input`` and only settles it.
 """
 

@@ -16,6 +16,7 @@ from email.utils import formatdate, parsedate_to_datetime
 from http import HTTPStatus
 from typing import Any, Iterable, Iterator
 from urllib.parse import parse_qsl
+from wsgiref.util import application_uri
 
 from .. import i18n
 
@@ -173,6 +174,15 @@ class Request:
     def client_address(self) -> str:
         """Who is calling: REMOTE_ADDR, which waitress rewrites from a trusted proxy's header."""
         return self.environ.get("REMOTE_ADDR", "")
+
+    @property
+    def base_url(self) -> str:
+        """Where people reach this server: ``--public-url`` if set, else this request's scheme and host.
+
+        Behind a proxy the request's own host may be an internal one, which is
+        why links meant for other people (invites) prefer the setting.
+        """
+        return self.app.config.public_url.rstrip("/") or application_uri(self.environ).rstrip("/")
 
     def body_chunks(self, chunk_bytes: int) -> Iterator[bytes]:
         """The body in pieces of at most ``chunk_bytes``: memory stays flat whatever its size.

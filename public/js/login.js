@@ -5,6 +5,7 @@ import { api, errorMessageKey, safeNext, setToken } from "./api.js";
 import { hasMessage, initLanguage, registerMessages } from "./i18n.js";
 import loginMessages from "./messages/login.js";
 import { clearAlerts, setBusy, showAlert, showFieldError } from "./forms.js";
+import { hideSignupLinkWhenClosed } from "./signup-mode.js";
 
 registerMessages(loginMessages);
 
@@ -78,3 +79,4 @@ for (const input of [username, password]) {
   input.addEventListener("input", () => showFieldError(input, null));
 }
 form.addEventListener("submit", onSubmit);
+hideSignupLinkWhenClosed();
