@@ -97,8 +97,7 @@ class ArrivingChunk(BodyReceiver):
             if self.error is not None:
                 raise self.error
             if self.checksum_running is not None:
-                self.checksum_running.wait()
-                if self.checksum_running.sha256.digest() != self.checksum.expected:
+                if self.checksum_running.digest() != self.checksum.expected:
                     raise HTTPError(460, "checksum_mismatch")
             self.file.flush()
             os.fsync(self.file.fileno())  # on disk before the offset says so
