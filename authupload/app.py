@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 from .accounts import handlers as accounts
+from .accounts import security_handlers as security
 from .accounts.audit import remove_old_events
 from .admin import handlers as admin
 from .accounts.passwords import HashGate, PasswordHasher
@@ -38,10 +39,28 @@ ROUTES = [
     Route("POST", "/api/register", accounts.register, body="json", summary="Create an account."),
     Route("POST", "/api/login", accounts.login, body="json", summary="Exchange username and password for a token."),
     Route("GET", "/api/me", accounts.me, SIGNED_IN, summary="Who I am and how much I store."),
-    Route("POST", "/api/logout", accounts.logout, SIGNED_IN, summary="Revoke this token."),
+    Route("POST", "/api/logout", accounts.logout, SIGNED_IN,
+          summary="End this session: its tokens, refreshed ones included, are refused."),
     Route("POST", "/api/password", accounts.change_password, SIGNED_IN, body="json",
           summary="Change the password; every earlier token and link dies."),
     Route("POST", "/api/token/refresh", accounts.refresh_token, SIGNED_IN, summary="A fresh token for this session."),
+    # account security: two-factor sign-in, sessions, activity
+    Route("POST", "/api/login/totp", security.login_totp, body="json",
+          summary="The second login step: mfa_token and a code (or a recovery code)."),
+    Route("POST", "/api/totp/setup", security.totp_setup, SIGNED_IN, body="json",
+          summary="A new TOTP secret and its otpauth:// URI, behind the password; not on yet."),
+    Route("POST", "/api/totp/enable", security.totp_enable, SIGNED_IN, body="json",
+          summary="Turn two-factor sign-in on with a first code; ten recovery codes, shown once."),
+    Route("POST", "/api/totp/disable", security.totp_disable, SIGNED_IN, body="json",
+          summary="Turn two-factor sign-in off (password and a code)."),
+    Route("POST", "/api/totp/recovery-codes", security.totp_recovery_codes, SIGNED_IN, body="json",
+          summary="Ten new recovery codes (password and a code); the old ones die."),
+    Route("GET", "/api/sessions", security.list_sessions, SIGNED_IN, summary="Where I am signed in."),
+    Route("DELETE", "/api/sessions", security.end_other_sessions, SIGNED_IN,
+          summary="End every session but this one."),
+    Route("DELETE", "/api/sessions/{session_id}", security.end_session, SIGNED_IN,
+          summary="End one of my sessions; its tokens are refused at once."),
+    Route("GET", "/api/activity", security.activity, SIGNED_IN, summary="My account's audit events, newest first."),
     # files
     Route("POST", "/api/files", uploads.upload_files, SIGNED_IN, body="multipart", summary="Upload files (multipart).",
           before_body=uploads.refuse_before_body,

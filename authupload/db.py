@@ -187,6 +187,28 @@ MIGRATIONS = [
         INSERT INTO user_names (user_names, rowid, username_key) VALUES ('delete', OLD.id, OLD.username_key);
     END;
     """,
+    # 8: account security: sessions you can see and end, two-factor sign-in, recovery codes.
+    #    Logout now ends a whole session, so the list of revoked token ids goes.
+    """
+    CREATE TABLE sessions (
+        id            TEXT PRIMARY KEY,              -- random, never reused: the tokens' "sid" claim
+        user_id       INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        created_at    REAL NOT NULL,                 -- the login that began it (the 7-day limit counts from here)
+        last_seen_at  REAL NOT NULL,                 -- written at most once a minute, so requests stay read-only
+        address       TEXT NOT NULL,                 -- client address at login
+        user_agent    TEXT NOT NULL                  -- User-Agent at login, cut to 200 characters
+    );
+    CREATE INDEX sessions_by_user ON sessions (user_id, created_at);
+    ALTER TABLE users ADD COLUMN totp_secret TEXT;   -- TOTP secret from setup, sealed with the signing key; or NULL
+    ALTER TABLE users ADD COLUMN totp_enabled INTEGER NOT NULL DEFAULT 0;   -- 1 once a first code confirmed it
+    ALTER TABLE users ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0; -- newest 30-s step used: no code twice
+    CREATE TABLE recovery_codes (
+        user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        code_hash  TEXT NOT NULL,                    -- SHA-256 of an 80-bit random code; the row goes when used
+        PRIMARY KEY (user_id, code_hash)
+    ) WITHOUT ROWID;
+    DROP TABLE revoked_tokens;
+    """,
 ]
 
 

@@ -319,6 +319,7 @@ def create_upload(request: Request) -> Response:
     upload_token = request.app.tokens.issue(
         request.user_id, claims["name"], claims["ver"], UPLOAD, config.upload_expiry_seconds,
         account_key=claims["acct"], upload=upload["id"],
+        sid=claims.get("sid"),  # API.md: it dies with the session that created it
     )
     headers = [("Location", f"/api/uploads/{upload['id']}"), ("Upload-Token", upload_token),
                *progress_headers(upload)]
