@@ -94,3 +94,20 @@ def test_the_committed_data_is_the_release_s_own_and_stays_small():
     names = {path.relative_to(DATA / "datadir-v1").parts[0] for path in (DATA / "datadir-v1").rglob("*")}
     assert names == {"authupload.db", "secret.key", "files", "partial"}
     assert sum(path.stat().st_size for path in (DATA / "datadir-v1").rglob("*") if path.is_file()) < 200_000
+
+
+def test_old_accounts_become_enabled_plain_users_on_the_default_quota_and_are_found_by_search(upgraded, make_config):
+    """Migration 7 (operators): admin 0, disabled 0, quota NULL for old rows; the name index holds them all."""
+    app, client = upgraded
+    for username in MANIFEST["accounts"]:
+        me = client.get("/api/me", headers=log_in(client, username)).json["data"]
+        assert me["admin"] is False
+        assert me["usage"]["quota_bytes"] == make_config().quota_bytes
+    database = app.services.database
+    database.execute("UPDATE users SET admin = 1 WHERE username = ?", (next(iter(MANIFEST["accounts"])),))
+    headers = log_in(client, next(iter(MANIFEST["accounts"])))
+    for username in MANIFEST["accounts"]:
+        found = client.get("/api/admin/users", headers=headers, params={"q": username[1:]}).json["data"]["users"]
+        assert username in [user["username"] for user in found]
+    changed = database.execute("SELECT count(*) FROM users WHERE disabled = 1 OR quota_bytes IS NOT NULL")
+    assert changed.fetchone()[0] == 0
