@@ -130,3 +130,23 @@ def test_an_old_token_without_an_account_key_is_refused(upgraded):
     response = client.get("/api/me", headers=Auth.bearer(old), expect_errors=True)
     assert response.status_int == 401
     assert response.json["data"]["error"] == "token_invalid"
+
+
+# --- migration 7: roles, disabled accounts and per-user quotas -------------------------
+
+
+def test_old_accounts_become_enabled_plain_users_on_the_default_quota_and_are_found_by_search(upgraded, make_config):
+    """Migration 7 (operators): admin 0, disabled 0, quota NULL for old rows; the name index holds them all."""
+    app, client = upgraded
+    for username in MANIFEST["accounts"]:
+        me = client.get("/api/me", headers=log_in(client, username)).json["data"]
+        assert me["admin"] is False
+        assert me["usage"]["quota_bytes"] == make_config().quota_bytes
+    database = app.services.database
+    database.execute("UPDATE users SET admin = 1 WHERE username = ?", (next(iter(MANIFEST["accounts"])),))
+    headers = log_in(client, next(iter(MANIFEST["accounts"])))
+    for username in MANIFEST["accounts"]:
+        found = client.get("/api/admin/users", headers=headers, params={"q": username[1:]}).json["data"]["users"]
+        assert username in [user["username"] for user in found]
+    changed = database.execute("SELECT count(*) FROM users WHERE disabled = 1 OR quota_bytes IS NOT NULL")
+    assert changed.fetchone()[0] == 0
