@@ -63,10 +63,12 @@ ROUTES = [
     Route("GET", "/api/activity", security.activity, SIGNED_IN, summary="My account's audit events, newest first."),
     # files
     Route("POST", "/api/files", uploads.upload_files, SIGNED_IN, body="multipart", summary="Upload files (multipart).",
-          before_body=uploads.refuse_before_body),
+          before_body=uploads.refuse_before_body,
+          receive_body=uploads.receive_files_as_they_arrive),
     Route("POST", "/api/upload_binary", uploads.upload_binary, SIGNED_IN, body="multipart",
           summary="Upload files; the tutorial's path, with an optional filename rename.",
-          before_body=uploads.refuse_before_body),
+          before_body=uploads.refuse_before_body,
+          receive_body=uploads.receive_binary_as_it_arrives),
     Route("GET", "/api/files", files.list_files, SIGNED_IN, summary="My files, newest first."),
     Route("GET", "/api/files/{file_id}", files.download_file, SIGNED_IN, summary="A file's bytes (Range, ETag)."),
     Route("DELETE", "/api/files/{file_id}", files.delete_file, SIGNED_IN, summary="Delete a file."),
@@ -85,7 +87,8 @@ ROUTES = [
     Route("HEAD", "/api/uploads/{upload_id}", resumable.upload_offset, SIGNED_IN_OR_UPLOAD, headers=TUS,
           summary="tus: how many bytes are stored (Upload-Offset)."),
     Route("PATCH", "/api/uploads/{upload_id}", resumable.append_chunk, SIGNED_IN_OR_UPLOAD, body="chunk",
-          headers=TUS, summary="tus: append bytes at Upload-Offset.", before_body=resumable.refuse_append_before_body),
+          headers=TUS, summary="tus: append bytes at Upload-Offset.", before_body=resumable.refuse_append_before_body,
+          receive_body=resumable.receive_as_it_arrives),
     Route("DELETE", "/api/uploads/{upload_id}", resumable.cancel_upload, SIGNED_IN_OR_UPLOAD, headers=TUS,
           summary="tus: abandon an upload and release its space."),
     # operators: accounts, invites and the audit log (each handler checks the caller is an admin)
@@ -136,8 +139,9 @@ def create_app(config: Config):
     storage = Storage(database, config)
     storage.clear_debris()
     uploads = OpenUploads(database, storage, config)
-    alone = reconcile.hold_data_dir(config.data_dir)[1]  # held shared until the process ends
-    if alone:  # no other process is mid-commit in this directory: safe to finish or undo what a crash left
+    # Held shared until the process ends; True if alone here after a stop that was not clean.
+    serving_lock, needs_reconciling = reconcile.hold_data_dir(config.data_dir)
+    if needs_reconciling:
         reconcile.reconcile(database, storage, uploads)
     uploads.remove_expired()
     sweep_old_events(database, config)
@@ -160,6 +164,7 @@ def create_app(config: Config):
     app = access_log(app)
     app.services = services  # for tests and serve.py: the same objects the handlers use
     app.body_gate = BodyGate(router, services.tokens)  # server.py asks it before reading a body
+    app.serving_lock = serving_lock  # server.py marks a clean stop on it
     return app
 
 
