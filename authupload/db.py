@@ -208,8 +208,10 @@ MIGRATIONS = [
         PRIMARY KEY (user_id, code_hash)
     ) WITHOUT ROWID;
     DROP TABLE revoked_tokens;
-    -- "My activity" pages through events_by_user and says how many there are in all:
-    -- a counter kept by triggers answers that without counting 10 000 rows per page.
+    """,
+    # 9: "my activity" pages through events_by_user and says how many there are in all:
+    #    a counter kept by triggers answers that without counting 10 000 rows per page.
+    """
     ALTER TABLE users ADD COLUMN event_count INTEGER NOT NULL DEFAULT 0;
     UPDATE users SET event_count = (SELECT count(*) FROM events WHERE events.user_id = users.id);
     CREATE TRIGGER events_count_insert AFTER INSERT ON events BEGIN
