@@ -15,7 +15,7 @@ from __future__ import annotations
 ENGLISH = "en"
 CHINESE = "zh"
 
-MESSAGES: dict[str, tuple[str, str]] = {
+MESSAGES: dict[str, tuple[str, ...]] = {
     # successes
     "ok": ("OK.", "成功。"),
     "registered": ("Registered.", "注册成功。"),
@@ -83,6 +83,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invalid_header": ("A header is missing or not valid.", "请求头缺失或无效。"),
     "upload_busy": ("Another request is writing to this upload; try again shortly.",
                     "另一个请求正在写入此上传，请稍后重试。"),
+    # folders, search and the trash (English, Simplified Chinese, Traditional Chinese)
+    "folder": ("The folder.", "文件夹。", "資料夾。"),
+    "folder_created": ("Folder created.", "文件夹已创建。", "資料夾已建立。"),
+    "folder_updated": ("Folder updated.", "文件夹已更新。", "資料夾已更新。"),
+    "folder_deleted": ("Folder moved to the trash.", "文件夹已移到回收站。", "資料夾已移至垃圾桶。"),
+    "file_updated": ("File updated.", "文件已更新。", "檔案已更新。"),
+    "trash": ("Your trash.", "您的回收站。", "您的垃圾桶。"),
+    "restored": ("Restored.", "已恢复。", "已還原。"),
+    "purged": ("Deleted for good.", "已永久删除。", "已永久刪除。"),
+    "trash_emptied": ("The trash was emptied.", "回收站已清空。", "垃圾桶已清空。"),
+    "name_taken": ("A folder of this name is already here.", "此处已有同名文件夹。", "此處已有同名資料夾。"),
+    "folder_cycle": ("A folder cannot move into itself or below itself.", "文件夹不能移到自身或其子文件夹中。",
+                     "資料夾不能移到自身或其子資料夾中。"),
+    "folder_too_deep": ("Folders cannot be nested this deep.", "文件夹嵌套层级过深。", "資料夾巢狀層級過深。"),
+    "archive_created": ("Archive link created.", "压缩包链接已生成。", "壓縮檔連結已產生。"),
+    "archive_too_large": ("Too many items for one archive; choose fewer.", "一个压缩包的项目过多，请少选一些。",
+                          "一個壓縮檔的項目過多，請少選一些。"),
     # the last resort
     "server_error": ("Something went wrong on the server.", "服务器内部错误。"),
 }
@@ -123,7 +140,8 @@ def message(key: str, language: str, field: str | None = None, **values) -> str:
     ``values`` fill the sentence's ``{placeholders}``, e.g. a configured limit.
     """
     general = MESSAGES.get(key) or MESSAGES["server_error"]
-    for english, chinese in filter(None, (MESSAGES.get(f"{key}.{field}"), general)):
+    for entry in filter(None, (MESSAGES.get(f"{key}.{field}"), general)):
+        english, chinese = entry[:2]
         try:
             return (chinese if language == CHINESE else english).format(**values)
         except (KeyError, IndexError):

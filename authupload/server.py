@@ -32,7 +32,7 @@ from waitress.parser import HTTPRequestParser, ParsingError
 from waitress.task import ErrorTask
 
 from . import i18n
-from .files import resumable
+from .files import resumable, trash
 from .web import http
 from .app import create_app
 from .config import Config
@@ -40,7 +40,7 @@ from .web.middleware import PAGE_CSP
 
 # waitress's own errors, by status, as our stable keys.
 WAITRESS_ERROR_KEYS = {400: "bad_request", 413: "body_too_large", 431: "headers_too_large"}
-HOUSEKEEPING_INTERVAL_SECONDS = 600  # how often expired resumable uploads are swept
+HOUSEKEEPING_INTERVAL_SECONDS = 600  # how often expired resumable uploads and trash items are swept
 
 
 class EnvelopeErrorTask(ErrorTask):
@@ -110,11 +110,12 @@ def build_server(config: Config):
 
 
 def start_housekeeping(services) -> threading.Thread:
-    """Sweep expired resumable uploads (and their quota reservations) every few minutes."""
+    """Every few minutes: sweep expired resumable uploads (and their quota reservations), purge old trash."""
 
     def sweep_forever():
         while not stop.wait(HOUSEKEEPING_INTERVAL_SECONDS):
             resumable.remove_expired_uploads(services.database, services.storage, services.config)
+            trash.purge_expired(services)
 
     stop = threading.Event()
     thread = threading.Thread(target=sweep_forever, name="housekeeping", daemon=True)

@@ -148,7 +148,7 @@ def me(request: Request) -> Response:
     user = current_user(request)
     usage = request.app.storage.usage(user["id"])
     data = user_json(user)
-    data["usage"] = {"files": usage["files"], "bytes": usage["bytes"], "quota_bytes": usage["quota_bytes"]}
+    data["usage"] = {key: usage[key] for key in ("files", "bytes", "trash_files", "trash_bytes", "quota_bytes")}
     return envelope(request.language, 200, "profile", data)
 
 

@@ -29,6 +29,7 @@ from urllib.parse import quote
 
 from ..accounts.tokens import DOWNLOAD
 from ..web.http import HTTPError, Request, Response, envelope, http_date, not_modified, parse_http_date, unauthorized
+from .previews import inline_type
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -46,39 +47,33 @@ def user_id(request: Request) -> int:
 # --- handlers ------------------------------------------------------------------
 
 
-def list_files(request: Request) -> Response:
-    """``GET /api/files?limit=&offset=``: a page of my files, newest first, and the total."""
-    limit = query_number(request, "limit", DEFAULT_PAGE_SIZE, minimum=1, maximum=MAX_PAGE_SIZE)
-    offset = query_number(request, "offset", 0, minimum=0, maximum=MAX_OFFSET)
-    files, total = request.app.storage.list_page(user_id(request), limit, offset)
-    return envelope(request.language, 200, "file_list", {"files": files, "total": total})
-
-
 def download_file(request: Request) -> Response:
-    """``GET``/``HEAD /api/files/{file_id}``: the bytes of one of my files."""
+    """``GET``/``HEAD /api/files/{file_id}``: the bytes of one of my files; ``?inline=1`` for a preview."""
+    inline = query_number(request, "inline", 0, minimum=0, maximum=1) == 1
     row = request.app.storage.find(user_id(request), request.params["file_id"])
-    return serve_file(request, row)
-
-
-def delete_file(request: Request) -> Response:
-    """``DELETE /api/files/{file_id}``: the row and the bytes go; the usage shrinks."""
-    request.app.storage.delete(user_id(request), request.params["file_id"])
-    return envelope(request.language, 200, "file_deleted")
+    return serve_file(request, row, inline)
 
 
 def create_link(request: Request) -> Response:
     """``POST /api/files/{file_id}/link``: a URL that downloads this file without a header.
 
-    The token rides in the query string, which is why the access log drops
-    query strings and every response says ``Referrer-Policy: no-referrer``.
+    An optional JSON body ``{"inline": true}`` asks for a preview link (shown
+    in the page for the types ``previews.inline_type`` allows). The token rides
+    in the query string, which is why the access log drops query strings and
+    every response says ``Referrer-Policy: no-referrer``.
     """
     file_id = request.params["file_id"]
+    inline = False
+    if request.content_length:
+        inline = request.json().get("inline", False)
+        if not isinstance(inline, bool):
+            raise HTTPError(400, "invalid_field", field="inline")
     request.app.storage.find(user_id(request), file_id)  # 404 unless it is mine
     claims = request.user
     ttl = request.app.config.link_ttl_seconds
     # Issued with the caller's token_version: a password change bumps it and the link dies.
     token = request.app.tokens.issue(user_id(request), claims["name"], claims["ver"], DOWNLOAD, ttl,
-                                     file=file_id)
+                                     file=file_id, inline=inline)
     data = {"url": f"/api/files/{file_id}/download?token={token}", "expires_in": ttl}
     return envelope(request.language, 200, "link_created", data)
 
@@ -97,7 +92,7 @@ def download_by_link(request: Request) -> Response:
     if claims["purpose"] != DOWNLOAD or claims.get("file") != file_id:
         raise unauthorized("token_invalid")
     row = request.app.storage.find(int(claims["sub"]), file_id)
-    return serve_file(request, row)
+    return serve_file(request, row, inline=claims.get("inline") is True)
 
 
 # --- query parameters ------------------------------------------------------------
@@ -116,8 +111,12 @@ def query_number(request: Request, name: str, default: int, minimum: int, maximu
 # --- serving a file's bytes ---------------------------------------------------------
 
 
-def serve_file(request: Request, row) -> Response:
-    """The response for a download of ``row``: 304, 206, 416 or 200 (see the module docstring)."""
+def serve_file(request: Request, row, inline: bool = False) -> Response:
+    """The response for a download of ``row``: 304, 206, 416 or 200 (see the module docstring).
+
+    ``inline`` asks for a preview: granted only for the types ``inline_type``
+    allows, else the file is an attachment as always.
+    """
     size = row["size"]
     etag = f'"{row["sha256"]}"'  # strong (RFC 9110 §8.8.3): same tag, same bytes — it is their hash
     validators = [
@@ -128,11 +127,12 @@ def serve_file(request: Request, row) -> Response:
     ]
     if not_modified(request, etag, row["uploaded_at"]):
         return Response(304, validators)  # RFC 9110 §15.4.5: no content, no Content-Type
+    shown_as = inline_type(row["content_type"]) if inline else None
     headers = [
-        # The declared type, yet always a download: never rendered in our origin.
-        ("Content-Type", row["content_type"]),
-        ("Content-Disposition", content_disposition(row["name"])),
-        # Should a browser render it anyway, no script in it may run (CSP3 sandbox).
+        # The declared type, yet a download unless it is a type browsers show without script.
+        ("Content-Type", shown_as or row["content_type"]),
+        ("Content-Disposition", content_disposition(row["name"], "inline" if shown_as else "attachment")),
+        # Whatever a browser renders, no script in it may run (CSP3 sandbox); nosniff is on every response.
         ("Content-Security-Policy", "sandbox"),
         ("Accept-Ranges", "bytes"),
         *validators,
@@ -203,8 +203,8 @@ def range_still_valid(if_range: str, etag: str, modified_at: float) -> bool:
     return since is not None and int(since) == int(modified_at)
 
 
-def content_disposition(name: str) -> str:
-    """``attachment`` with the file name, for every browser (RFC 6266 §4, RFC 8187).
+def content_disposition(name: str, disposition: str = "attachment") -> str:
+    """``attachment`` (or ``inline``) with the file name, for every browser (RFC 6266 §4, RFC 8187).
 
     ``filename="…"`` is a quoted-string that must stay printable ASCII, so other
     characters become ``_`` and ``"`` and ``\\`` are escaped (RFC 9110 §5.6.4);
@@ -215,7 +215,7 @@ def content_disposition(name: str) -> str:
     """
     fallback = "".join(c if " " <= c <= "~" else "_" for c in name)
     quoted = fallback.replace("\\", "\\\\").replace('"', '\\"')
-    value = f'attachment; filename="{quoted}"'
+    value = f'{disposition}; filename="{quoted}"'
     if quoted != name:
         value += "; filename*=UTF-8''" + quote(name, safe=ATTR_CHAR_PUNCTUATION)
     return value

@@ -61,6 +61,7 @@ from typing import Any, NamedTuple
 
 from ..accounts.tokens import UPLOAD
 from ..web.http import HTTPError, Request, Response, http_date, media_type, unauthorized
+from .folders import ancestors, check_depth, clean_relative_path, ensure_path, resolve_parent
 from .hashing import BackgroundSha256, file_sha256
 from .storage import StagedFile, clean_content_type, clean_filename, new_id
 
@@ -341,11 +342,27 @@ def complete_upload(request: Request, upload, sha256: str) -> None:
                         sha256=sha256, content_type=upload["content_type"])
 
     def mark_complete(connection):
-        # In the commit's transaction: the reservation stops counting just as the file starts to.
+        # In the commit's transaction: the reservation stops counting just as the file starts to,
+        # and the folders of a dropped file's relativePath are made just as it lands in them.
+        staged.folder_id = upload_folder(connection, upload, request.app.config.clock())
         connection.execute("UPDATE uploads SET offset = length, file_id = ? WHERE id = ?",
                            (staged.id, upload["id"]))
 
     storage.commit(upload["user_id"], [staged], before_check=mark_complete)
+
+
+def upload_folder(connection, upload, now: float) -> str | None:
+    """The folder a completed upload's file goes into, its ``relativePath`` folders created.
+
+    The target folder was checked at creation; if it has gone to the trash since,
+    the file lands at the top level rather than in a folder nobody can see.
+    """
+    target = upload["folder_id"]
+    if target is not None and connection.execute(
+            "SELECT 1 FROM folders WHERE id = ? AND trashed_at IS NULL", (target,)).fetchone() is None:
+        target = None
+    names = upload["folder_path"].split("/") if upload["folder_path"] else []
+    return ensure_path(connection, upload["user_id"], target, names, now)
 
 
 def receive(request: Request, upload, checksum: Checksum | None):
@@ -429,19 +446,25 @@ def insert_upload(request: Request, length: int, raw_metadata: str, metadata: di
     storage, config = request.app.storage, request.app.config
     user_id = int(request.user["sub"])
     now = config.clock()
+    folder_names = clean_relative_path(metadata.get("relativePath", b"").decode("utf-8", "replace"))
     upload = {
         "id": new_id(), "user_id": user_id, "length": length, "offset": 0, "metadata": raw_metadata,
         "name": clean_filename(metadata.get("filename", b"").decode("utf-8", "replace")),
         "content_type": clean_content_type(metadata.get("filetype", b"").decode("utf-8", "replace")),
         "created_at": now, "expires_at": now + config.upload_expiry_seconds,
+        "folder_path": "/".join(folder_names),  # cleaned names hold no "/": the join splits back exactly
     }
     with request.app.database.transaction() as connection:
         # Under BEGIN IMMEDIATE: no other upload can reserve between this check and the insert.
         storage.check_room(user_id, length, connection)
+        upload["folder_id"] = resolve_parent(connection, user_id,
+                                             metadata.get("folder_id", b"").decode("utf-8", "replace") or None,
+                                             "folder_id")
+        check_depth(len(ancestors(connection, user_id, upload["folder_id"])) + len(folder_names))
         connection.execute(
             "INSERT INTO uploads (id, user_id, length, offset, metadata, name, content_type, created_at,"
-            " expires_at) VALUES (:id, :user_id, :length, :offset, :metadata, :name, :content_type,"
-            " :created_at, :expires_at)", upload,
+            " expires_at, folder_id, folder_path) VALUES (:id, :user_id, :length, :offset, :metadata, :name,"
+            " :content_type, :created_at, :expires_at, :folder_id, :folder_path)", upload,
         )
     try:
         # The row comes first: a crash here leaves a row that expires, never files nobody knows.

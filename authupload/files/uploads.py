@@ -48,11 +48,13 @@ from multipart import MultipartError, MultipartSegment, ParserLimitReached, Push
 
 from ..config import KIB
 from ..web.http import HTTPError, Request, Response, envelope, media_type
+from .folders import resolve_parent
 from .hashing import BackgroundSha256
 from .storage import StagedFile, clean_content_type, clean_filename
 
 FILE_FIELD = "file"  # the part name API.md specifies; RFC 7578 §4.3: one part per file, all with this name
 RENAME_FIELD = "filename"  # upload_binary's rename, as a query parameter or a form field
+FOLDER_FIELD = "folder_id"  # the folder the files go into (API.md: Folders); absent or "root": the top level
 
 # Bounds on what is held in memory: part headers and kept fields. Not settings, as
 # no legitimate client comes near them: the longest header line is a
@@ -100,11 +102,15 @@ def store_upload(request: Request, keep_fields: tuple[str, ...], before_commit=N
     boundary = multipart_boundary(request.header("Content-Type"))
     # The body is already on waitress's disk; refuse early if storing it cannot fit.
     storage.check_disk(request.content_length)
-    upload = Upload(storage, keep_fields, quota_left_bytes=storage.quota_left_bytes(user_id))
+    upload = Upload(storage, (*keep_fields, FOLDER_FIELD), quota_left_bytes=storage.quota_left_bytes(user_id))
     try:
         parse_body(request, boundary, upload)
         if not upload.staged:
             raise HTTPError(400, "invalid_multipart")  # API.md: no `file` part is a malformed upload
+        folder_id = resolve_parent(request.app.database.connection(), user_id,
+                                   upload.fields.get(FOLDER_FIELD) or None, FOLDER_FIELD)
+        for staged in upload.staged:
+            staged.folder_id = folder_id
         if before_commit:
             before_commit(upload.staged, upload.fields)
         return storage.commit(user_id, upload.staged)

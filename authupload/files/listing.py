@@ -1,0 +1,163 @@
+"""Listing files: by folder or everything, search by name, sort, and cursor paging.
+
+How it works
+------------
+``GET /api/files`` reads one range of one index. Migration 5 keeps an index of
+live files per sort key (date, size, name), both over all of a user's files and
+per folder, so every listing is "walk this index from here, take ``limit``".
+
+Paging two ways:
+
+- ``offset`` (as before): skip that many rows. Simple, but the skipped rows are
+  still walked, so a deep page costs more than the first.
+- ``cursor`` (keyset paging): ``next_cursor`` remembers the last row's sort key
+  and rowid; the next page asks for rows *after* that key, ``(key, rowid) >
+  (?, ?)``, which the index seeks to directly: the last page of 100 000 files
+  costs what the first does. Ties on the key are ordered by rowid, so no row is
+  skipped or repeated between pages, even when many share a date.
+
+A cursor is opaque to clients: base64url of a small JSON list, with an HMAC
+(RFC 2104) over it and over the listing it belongs to (user, folder, search,
+sort). A cursor that was altered, or that belongs to another user or another
+listing, fails the check: ``400 invalid_query`` (``field: cursor``), never a
+page of something else.
+
+Searching (``q``) matches names that contain the text, ASCII letters in any
+case (SQL ``LIKE``; ``%``, ``_`` and ``\\`` in the text are escaped so they
+match themselves), across every folder unless ``folder_id`` narrows it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+
+from ..web.http import HTTPError, Request, Response, envelope
+from .downloads import DEFAULT_PAGE_SIZE, MAX_OFFSET, MAX_PAGE_SIZE, query_number, user_id
+from .folders import ROOT, find_folder
+from .storage import file_json
+
+MAX_QUERY_CHARS = 255  # a name is at most 255 characters: a longer search cannot match
+MAX_CURSOR_CHARS = 1024  # a real cursor is well under this; longer is not ours
+CURSOR_KEY_LABEL = b"authupload listing cursor"
+
+# Sort keys → the SQL that orders by them. Only these fixed fragments are ever
+# put into the SQL text; every value the client sends is a parameter.
+SORT_COLUMNS = {"uploaded_at": "uploaded_at", "size": "size", "name": "name COLLATE NOCASE"}
+DEFAULT_SORT = "-uploaded_at"
+
+
+def parse_sort(text: str) -> tuple[str, bool]:
+    """``"-size"`` → ``("size", True)`` (descending); anything unknown is ``400 invalid_query``."""
+    key = text.removeprefix("-")
+    if key not in SORT_COLUMNS:
+        raise HTTPError(400, "invalid_query", field="sort")
+    return key, text.startswith("-")
+
+
+def like_pattern(text: str) -> str:
+    """``q`` as a ``LIKE … ESCAPE '\\'`` pattern for "contains": its wildcards match only themselves."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+# --- cursors ----------------------------------------------------------------------------
+
+
+def cursor_key(signing_key: bytes) -> bytes:
+    """A key for cursors alone, derived from the server's signing key (never the key itself)."""
+    return hmac.new(signing_key, CURSOR_KEY_LABEL, hashlib.sha256).digest()
+
+
+def listing_scope(owner: int, folder: str | None, query: str, sort: str) -> bytes:
+    """What a cursor is bound to: the same user, folder, search and sort."""
+    return json.dumps([owner, folder, query, sort]).encode()
+
+
+def encode_cursor(key: bytes, scope: bytes, last_value, last_rowid: int) -> str:
+    payload = json.dumps([last_value, last_rowid], separators=(",", ":")).encode()
+    tag = hmac.new(key, scope + b"\0" + payload, hashlib.sha256).digest()[:16]
+    return base64.urlsafe_b64encode(tag + payload).decode().rstrip("=")
+
+
+def decode_cursor(key: bytes, scope: bytes, text: str) -> tuple:
+    """The ``(last value, last rowid)`` a cursor carries, if it is ours for this very listing."""
+    invalid = HTTPError(400, "invalid_query", field="cursor")
+    if len(text) > MAX_CURSOR_CHARS or not text.isascii():
+        raise invalid
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        raise invalid from None
+    tag, payload = raw[:16], raw[16:]
+    expected = hmac.new(key, scope + b"\0" + payload, hashlib.sha256).digest()[:16]
+    if not hmac.compare_digest(tag, expected):  # constant time: no guessing a tag byte by byte
+        raise invalid
+    value, rowid = json.loads(payload)
+    return value, rowid
+
+
+# --- the query -----------------------------------------------------------------------------
+
+
+def list_files(request: Request) -> Response:
+    """``GET /api/files``: ``folder_id``, ``q``, ``sort``, ``limit``, ``offset`` or ``cursor``.
+
+    Answers ``{"files", "total", "next_cursor"}``; ``next_cursor`` is null on the last page.
+    """
+    owner = user_id(request)
+    query = request.query
+    limit = query_number(request, "limit", DEFAULT_PAGE_SIZE, minimum=1, maximum=MAX_PAGE_SIZE)
+    offset = query_number(request, "offset", 0, minimum=0, maximum=MAX_OFFSET)
+    sort_text = query.get("sort", DEFAULT_SORT)
+    sort, descending = parse_sort(sort_text)
+    search = query.get("q", "")
+    if len(search) > MAX_QUERY_CHARS:
+        raise HTTPError(400, "invalid_query", field="q")
+    connection = request.app.database.connection()
+
+    conditions, parameters = ["user_id = ?", "trashed_at IS NULL"], [owner]
+    folder = query.get("folder_id")
+    if folder is not None:
+        conditions.append("folder_id IS ?")
+        parameters.append(None if folder == ROOT else find_folder(connection, owner, folder)["id"])
+    if search:
+        conditions.append("name LIKE ? ESCAPE '\\'")
+        parameters.append(like_pattern(search))
+    total = count_files(connection, owner, folder, conditions, parameters)
+
+    key = cursor_key(request.app.tokens.key)
+    scope = listing_scope(owner, folder, search, sort_text)
+    column = SORT_COLUMNS[sort]
+    direction, after = ("DESC", "<") if descending else ("ASC", ">")
+    page_conditions, page_parameters = list(conditions), list(parameters)
+    if "cursor" in query:
+        if offset:
+            raise HTTPError(400, "invalid_query", field="offset")  # two ways to say where to start
+        page_conditions.append(f"({column}, rowid) {after} (?, ?)")
+        page_parameters.extend(decode_cursor(key, scope, query["cursor"]))
+    rows = connection.execute(
+        f"SELECT rowid AS position, * FROM files WHERE {' AND '.join(page_conditions)}"
+        f" ORDER BY {column} {direction}, rowid {direction} LIMIT ? OFFSET ?",
+        (*page_parameters, limit + 1, offset),
+    ).fetchall()
+    next_cursor = None
+    if len(rows) > limit:  # one row more than asked for: there is a next page
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(key, scope, last[sort], last["position"])
+    data = {"files": [file_json(row) for row in rows], "total": total, "next_cursor": next_cursor}
+    return envelope(request.language, 200, "file_list", data)
+
+
+def count_files(connection, owner: int, folder: str | None, conditions: list[str], parameters: list) -> int:
+    """How many files the listing holds; everything unsearched comes from the usage counter."""
+    if folder is None and len(conditions) == 2:
+        (total,) = connection.execute("SELECT file_count FROM users WHERE id = ?", (owner,)).fetchone()
+        return total
+    (total,) = connection.execute(f"SELECT count(*) FROM files WHERE {' AND '.join(conditions)}",
+                                  parameters).fetchone()
+    return total
