@@ -8,7 +8,7 @@ import threading
 import pytest
 import webtest
 
-from authupload import create_app
+from authupload import create_app, db
 from authupload.db import BUSY_TIMEOUT_MS, MIGRATIONS, Database, _statements
 from authupload.accounts.passwords import HashGate, PasswordHasher
 
@@ -163,3 +163,42 @@ def test_migration_3_counts_the_files_a_version_2_database_already_has(tmp_path)
         add_file(old, user, "c1", 30)
         add_file(old, user, "c2", 12)
     assert counters(Database(path).connection(), user) == (2, 42)
+
+
+def test_the_folders_migration_puts_every_existing_file_at_the_top_with_its_counters_intact(tmp_path, monkeypatch):
+    """A database made by the schema before folders upgrades in place: nothing in the trash, nothing moved."""
+    path = tmp_path / "before-folders.db"
+    folders_migration = next(n for n, script in enumerate(MIGRATIONS) if "CREATE TABLE folders" in script)
+    monkeypatch.setattr(db, "MIGRATIONS", MIGRATIONS[:folders_migration])
+    connection = Database(path).connection()
+    alice = add_user(connection, "alice123")
+    add_file(connection, alice, "a1", 100)
+    add_file(connection, alice, "a2", 50)
+    connection.close()
+    monkeypatch.setattr(db, "MIGRATIONS", MIGRATIONS)
+    upgraded = Database(path).connection()
+    rows = upgraded.execute("SELECT id, folder_id, trashed_at FROM files ORDER BY id").fetchall()
+    assert [tuple(row) for row in rows] == [("a1", None, None), ("a2", None, None)]
+    assert tuple(upgraded.execute("SELECT file_count, file_bytes, trash_files, trash_bytes FROM users").fetchone()) \
+        == (2, 150, 0, 0)
+
+
+def test_usage_counters_follow_files_into_and_out_of_the_trash(database):
+    connection = database.connection()
+    alice = add_user(connection, "alice123")
+    add_file(connection, alice, "a1", 100)
+    add_file(connection, alice, "a2", 50)
+
+    def all_counters():
+        return tuple(connection.execute(
+            "SELECT file_count, file_bytes, trash_files, trash_bytes FROM users WHERE id = ?", (alice,)).fetchone())
+
+    connection.execute("UPDATE files SET trashed_at = 1 WHERE id = 'a1'")
+    assert all_counters() == (1, 50, 1, 100)
+    connection.execute("UPDATE files SET trashed_at = 2 WHERE id = 'a1'")  # still in the trash: no change
+    assert all_counters() == (1, 50, 1, 100)
+    connection.execute("DELETE FROM files WHERE id = 'a1'")
+    assert all_counters() == (1, 50, 0, 0)
+    connection.execute("UPDATE files SET trashed_at = 3 WHERE id = 'a2'")
+    connection.execute("UPDATE files SET trashed_at = NULL WHERE id = 'a2'")
+    assert all_counters() == (1, 50, 0, 0)
