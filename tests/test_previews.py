@@ -20,33 +20,28 @@ def stored(client, user, content_type: str, data: bytes = HTML) -> dict:
     return forms.post(client, user["headers"], raw).json["data"]["files"][0]
 
 
-@pytest.mark.parametrize("declared", sorted(INLINE_TYPES))
-def test_each_listed_type_is_shown_inline_sandboxed_and_unsniffed(client, user, declared):
+PREVIEWS = [
+    *[(declared, declared, "inline") for declared in sorted(INLINE_TYPES)],
+    # Every text type is shown as plain UTF-8 text: never as HTML, CSS or script.
+    *[(declared, "text/plain; charset=utf-8", "inline")
+      for declared in ("text/html", "text/css", "text/javascript", "text/plain", "text/x-python")],
+    # Anything else stays an attachment of its declared type.
+    *[(declared, declared, "attachment")
+      for declared in ("image/svg+xml", "application/xhtml+xml", "application/octet-stream",
+                       "application/javascript", "image/x-icon", "video/quicktime")],
+]
+
+
+@pytest.mark.parametrize("declared, shown_as, disposition", PREVIEWS)
+def test_a_preview_is_inline_only_for_the_listed_types_and_always_sandboxed_and_unsniffed(
+        client, user, declared, shown_as, disposition):
     file = stored(client, user, declared)
     response = client.get(f"/api/files/{file['id']}?inline=1", headers=user["headers"])
-    assert response.headers["Content-Type"] == declared
-    assert response.headers["Content-Disposition"].startswith("inline;")
+    assert response.headers["Content-Type"] == shown_as
+    assert response.headers["Content-Disposition"].startswith(disposition + ";")
     assert response.headers["Content-Security-Policy"] == "sandbox"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-
-
-@pytest.mark.parametrize("declared", ["text/html", "text/css", "text/javascript", "text/plain", "text/x-python"])
-def test_every_text_type_is_shown_as_plain_utf8_text(client, user, declared):
-    file = stored(client, user, declared)
-    response = client.get(f"/api/files/{file['id']}?inline=1", headers=user["headers"])
-    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
-    assert response.headers["Content-Disposition"].startswith("inline;")
     assert response.body == HTML
-
-
-@pytest.mark.parametrize("declared", ["image/svg+xml", "application/xhtml+xml", "application/octet-stream",
-                                      "application/javascript", "image/x-icon", "video/quicktime"])
-def test_anything_else_stays_an_attachment_of_its_declared_type(client, user, declared):
-    file = stored(client, user, declared)
-    response = client.get(f"/api/files/{file['id']}?inline=1", headers=user["headers"])
-    assert response.headers["Content-Type"] == declared
-    assert response.headers["Content-Disposition"].startswith("attachment;")
-    assert response.headers["Content-Security-Policy"] == "sandbox"
 
 
 def test_without_inline_every_type_is_an_attachment(client, user):
