@@ -19,6 +19,7 @@ from .config import Config
 from .db import Database
 from .files import downloads as files
 from .files import folders, listing, resumable, trash, uploads
+from .files.open_uploads import OpenUploads
 from .files.storage import Storage
 from .web import meta
 from .web.middleware import access_log, bearer, cors, security_headers
@@ -94,6 +95,7 @@ class Services:
     passwords: PasswordHasher
     throttle: LoginThrottle
     storage: Storage
+    uploads: OpenUploads
     routes: list
 
 
@@ -103,7 +105,8 @@ def create_app(config: Config):
     database = Database(config.data_dir / "authupload.db")
     storage = Storage(database, config)
     storage.clear_debris()
-    resumable.remove_expired_uploads(database, storage, config)
+    uploads = OpenUploads(database, storage, config)
+    uploads.remove_expired()
     services = Services(
         config=config,
         database=database,
@@ -111,6 +114,7 @@ def create_app(config: Config):
         passwords=PasswordHasher(config.bcrypt_cost, HashGate(config.hash_concurrency, config.hash_queue_limit)),
         throttle=LoginThrottle(database, config),
         storage=storage,
+        uploads=uploads,
         routes=ROUTES,
     )
     trash.purge_expired(services)

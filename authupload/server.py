@@ -32,11 +32,11 @@ from waitress.parser import HTTPRequestParser, ParsingError
 from waitress.task import ErrorTask
 
 from . import i18n
-from .files import resumable, trash
+from .files import trash
 from .web import http
 from .app import create_app
 from .config import Config
-from .web.middleware import PAGE_CSP
+from .web.middleware import security_headers_for
 
 # waitress's own errors, by status, as our stable keys.
 WAITRESS_ERROR_KEYS = {400: "bad_request", 413: "body_too_large", 431: "headers_too_large"}
@@ -53,12 +53,8 @@ class EnvelopeErrorTask(ErrorTask):
         response = http.error_envelope(language, http.HTTPError(error.code, key))
         self.status = http.status_line(error.code)
         self.response_headers.extend(response.headers)
-        self.response_headers += [
-            ("X-Content-Type-Options", "nosniff"),
-            ("Referrer-Policy", "no-referrer"),
-            ("Cache-Control", "no-store"),
-            ("Content-Security-Policy", PAGE_CSP),
-        ]
+        # The body is an envelope whatever the path (often unknown yet): the API's headers.
+        self.response_headers += security_headers_for(is_api=True, present=set())
         self.set_close_on_finish()  # the rest of the request was not read: the connection cannot be reused
         body = b"".join(response.body)
         self.content_length = len(body)
@@ -114,7 +110,7 @@ def start_housekeeping(services) -> threading.Thread:
 
     def sweep_forever():
         while not stop.wait(HOUSEKEEPING_INTERVAL_SECONDS):
-            resumable.remove_expired_uploads(services.database, services.storage, services.config)
+            services.uploads.remove_expired()
             trash.purge_expired(services)
 
     stop = threading.Event()

@@ -7,13 +7,10 @@ value) so the suite stays fast; tests where the real cost matters set their own.
 
 from __future__ import annotations
 
-from wsgiref.validate import validator
-
 import pytest
-import webtest
 
 from authupload import Config, create_app
-from support import Auth, MovableClock
+from support import Auth, MovableClock, validated_client
 
 
 @pytest.fixture
@@ -40,9 +37,15 @@ def app(make_config):
 
 @pytest.fixture
 def client(app):
-    return webtest.TestApp(validator(app))
+    return validated_client(app)
 
 
 @pytest.fixture
 def auth(client):
     return Auth(client)
+
+
+@pytest.fixture
+def user(auth):
+    """A registered, logged-in user: id, username, token and headers (support.Auth.new_user)."""
+    return auth.new_user()

@@ -7,11 +7,10 @@ import importlib.util
 import json
 import stat
 from pathlib import Path
-from wsgiref.validate import validator
 
-import webtest
 
 from authupload import create_app
+from support import validated_client
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 
@@ -45,7 +44,7 @@ def test_backup_then_restore_gives_the_same_users_and_files(app, client, auth, m
     assert "2 files checked" in notes
     assert stat.S_IMODE((restored / "secret.key").stat().st_mode) == 0o600
     # The restored directory serves the same account and bytes, with the same key: the old token still works.
-    restored_client = webtest.TestApp(validator(create_app(make_config(data_dir=restored))))
+    restored_client = validated_client(create_app(make_config(data_dir=restored)))
     for file in stored:
         body = restored_client.get(f"/api/files/{file['id']}", headers=user["headers"]).body
         assert len(body) == file["size"]

@@ -6,11 +6,11 @@ import sqlite3
 import threading
 
 import pytest
-import webtest
 
 from authupload import create_app, db
 from authupload.db import BUSY_TIMEOUT_MS, MIGRATIONS, Database, _statements
 from authupload.accounts.passwords import HashGate, PasswordHasher
+from support import validated_client
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def test_a_version_1_database_is_migrated_and_keeps_its_users(tmp_path, make_con
     assert database.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     tables = {row[0] for row in database.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"users", "revoked_tokens", "login_failures", "files", "uploads"} <= tables
-    client = webtest.TestApp(app)
+    client = validated_client(app)
     token = client.post_json("/api/login", {"username": "alice123", "password": "correct horse"}).json["data"][
         "access_token"]
     me = client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).json["data"]

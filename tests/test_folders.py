@@ -10,12 +10,8 @@ import pytest
 import forms
 from authupload.files.folders import MAX_FOLDER_DEPTH, clean_folder_name, clean_relative_path
 from authupload.web.http import HTTPError
+from support import validated_client
 from test_resumable import TusClient, encode_metadata
-
-
-@pytest.fixture
-def user(auth):
-    return auth.new_user()
 
 
 def make_folder(client, user, name, parent_id=None, status=201):
@@ -110,12 +106,10 @@ def test_unicode_case_is_folded_too(client, user):
 
 def test_racing_creations_of_one_name_make_one_folder(app, user):
     """The UNIQUE index decides, so both threads cannot see 'free' and both insert."""
-    import webtest
-    from wsgiref.validate import validator
     statuses = []
 
     def create(name):
-        client = webtest.TestApp(validator(app))
+        client = validated_client(app)
         statuses.append(client.post_json("/api/folders", {"name": name}, headers=user["headers"],
                                          expect_errors=True).status_int)
 

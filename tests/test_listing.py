@@ -10,11 +10,6 @@ import forms
 from test_folders import make_folder, upload_into
 
 
-@pytest.fixture
-def user(auth):
-    return auth.new_user()
-
-
 def listing(client, user, status=200, **query) -> dict:
     response = client.get("/api/files", params=query, headers=user["headers"], status=status)
     return response.json["data"]

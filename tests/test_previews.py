@@ -10,11 +10,6 @@ from authupload.files.previews import INLINE_TYPES, inline_type
 HTML = b"<!doctype html><script>parent.pwned = 1</script><h1>hi</h1>"
 
 
-@pytest.fixture
-def user(auth):
-    return auth.new_user()
-
-
 def stored(client, user, content_type: str, data: bytes = HTML) -> dict:
     raw = forms.body(forms.file_part("page.html", data, content_type))
     return forms.post(client, user["headers"], raw).json["data"]["files"][0]

@@ -14,6 +14,7 @@ import webtest
 from authupload import create_app
 
 from live_server import LiveServer
+from support import validated_client
 
 PASSWORD = "correct horse"
 
@@ -104,7 +105,7 @@ def test_a_successful_login_clears_the_usernames_failures(client, auth):
 
 
 def test_the_address_limit_locks_one_address_across_usernames(make_config):
-    client = webtest.TestApp(create_app(make_config(max_failures_per_address=5)))
+    client = validated_client(create_app(make_config(max_failures_per_address=5)))
     client.post_json("/api/register", {"username": "alice123", "password": PASSWORD})
     for number in range(5):
         assert login(client, f"guess{number:04d}", "x", address="203.0.113.66").status_int == 401
@@ -116,7 +117,7 @@ def test_the_address_limit_locks_one_address_across_usernames(make_config):
 
 
 def test_the_address_lock_expires_too(make_config, clock):
-    client = webtest.TestApp(create_app(make_config(max_failures_per_address=5)))
+    client = validated_client(create_app(make_config(max_failures_per_address=5)))
     client.post_json("/api/register", {"username": "alice123", "password": PASSWORD})
     for number in range(5):
         login(client, f"guess{number:04d}", "x", address="203.0.113.66")
@@ -126,7 +127,7 @@ def test_the_address_lock_expires_too(make_config, clock):
 
 def test_a_busy_refusal_does_not_count_as_a_failure(make_config):
     app = create_app(make_config(hash_concurrency=1, hash_queue_limit=0, max_failures_per_username=3))
-    client = webtest.TestApp(app)
+    client = validated_client(app)
     client.post_json("/api/register", {"username": "alice123", "password": PASSWORD})
     with app.services.passwords.gate:  # every bcrypt slot taken: logins are answered 503 at once
         for _ in range(5):
@@ -140,7 +141,7 @@ def test_a_busy_refusal_does_not_count_as_a_failure(make_config):
 def test_thirty_parallel_wrong_passwords_let_at_most_ten_through(make_config):
     # The real WSGI app, called from many threads at once; the gate is wide so only the throttle decides.
     app = create_app(make_config(hash_concurrency=8, hash_queue_limit=64))
-    webtest.TestApp(app).post_json("/api/register", {"username": "alice123", "password": PASSWORD})
+    validated_client(app).post_json("/api/register", {"username": "alice123", "password": PASSWORD})
     statuses = []
     barrier = threading.Barrier(30)
 

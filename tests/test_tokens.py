@@ -12,11 +12,11 @@ import stat
 
 import jwt
 import pytest
-import webtest
 
 from authupload import create_app
 from authupload.config import Config
 from authupload.accounts.tokens import ACCESS, DOWNLOAD, UPLOAD, MIN_KEY_BYTES, load_signing_key
+from support import validated_client
 
 INVALID = 'Bearer error="invalid_token"'
 
@@ -30,11 +30,6 @@ def craft(header: dict, claims: dict, key: bytes | None, digest=hashlib.sha256) 
     signing_input = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}"
     signature = b"" if key is None else hmac.new(key, signing_input.encode(), digest).digest()
     return f"{signing_input}.{b64(signature)}"
-
-
-@pytest.fixture
-def user(auth):
-    return auth.new_user()
 
 
 @pytest.fixture
@@ -133,7 +128,7 @@ def test_expired_token_is_refused_as_token_expired(client, user, clock):
 
 
 def test_token_lifetime_is_a_setting(make_config, clock):
-    client = webtest.TestApp(create_app(make_config(token_ttl_seconds=60)))
+    client = validated_client(create_app(make_config(token_ttl_seconds=60)))
     client.post_json("/api/register", {"username": "alice123", "password": "correct horse"})
     response = client.post_json("/api/login", {"username": "alice123", "password": "correct horse"})
     assert response.json["data"]["expires_in"] == 60
@@ -234,11 +229,11 @@ def test_key_file_differs_between_data_directories(tmp_path):
 
 
 def test_key_file_is_reused_across_restarts(make_config, tmp_path):
-    first = webtest.TestApp(create_app(make_config()))
+    first = validated_client(create_app(make_config()))
     first.post_json("/api/register", {"username": "alice123", "password": "correct horse"})
     token = first.post_json("/api/login", {"username": "alice123", "password": "correct horse"}).json["data"][
         "access_token"]
-    second = webtest.TestApp(create_app(make_config()))
+    second = validated_client(create_app(make_config()))
     assert me(second, token).status_int == 200
     assert not list((tmp_path / "data").glob("secret.key.*"))  # no draft left behind
 
@@ -246,7 +241,7 @@ def test_key_file_is_reused_across_restarts(make_config, tmp_path):
 def test_configured_secret_signs_the_tokens_and_no_key_file_is_written(make_config, tmp_path):
     secret = "s" * 40
     app = create_app(make_config(secret=secret))
-    client = webtest.TestApp(app)
+    client = validated_client(app)
     client.post_json("/api/register", {"username": "alice123", "password": "correct horse"})
     token = client.post_json("/api/login", {"username": "alice123", "password": "correct horse"}).json["data"][
         "access_token"]

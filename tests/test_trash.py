@@ -4,23 +4,15 @@ good, the sweep purges after trash_days, and trash_days=0 deletes at once."""
 
 from __future__ import annotations
 
-from wsgiref.validate import validator
-
 import pytest
-import webtest
 
 import forms
 from authupload import create_app
 from authupload.files.trash import purge_expired
-from support import Auth
+from support import Auth, validated_client
 from test_folders import make_folder, show, upload_into
 
 DAY = 86_400
-
-
-@pytest.fixture
-def user(auth):
-    return auth.new_user()
 
 
 def usage(client, user) -> dict:
@@ -75,7 +67,7 @@ def test_deleting_a_folder_takes_everything_inside_as_one_item(client, user, tre
 
 
 def test_trashed_bytes_count_toward_the_quota_until_purged(make_config):
-    client = webtest.TestApp(validator(create_app(make_config(quota_bytes=10))))
+    client = validated_client(create_app(make_config(quota_bytes=10)))
     user = Auth(client).new_user()
     (file,) = forms.upload(client, user, ("big", b"x" * 8)).json["data"]["files"]
     client.delete(f"/api/files/{file['id']}", headers=user["headers"])
@@ -205,19 +197,19 @@ def test_the_sweep_purges_items_trash_days_after_deletion(app, auth, client, use
 
 def test_the_sweep_also_runs_at_start(make_config, clock):
     config = make_config()
-    client = webtest.TestApp(validator(create_app(config)))
+    client = validated_client(create_app(config))
     user = Auth(client).new_user()
     (file,) = forms.upload(client, user, ("old", b"x")).json["data"]["files"]
     client.delete(f"/api/files/{file['id']}", headers=user["headers"])
     clock.advance(31 * DAY)
-    restarted = webtest.TestApp(validator(create_app(config)))
+    restarted = validated_client(create_app(config))
     user = log_in_again(Auth(restarted), user)
     assert restarted.get("/api/trash", headers=user["headers"]).json["data"]["total"] == 0
 
 
 def test_with_trash_days_zero_deleting_purges_at_once(make_config):
     app = create_app(make_config(trash_days=0))
-    client = webtest.TestApp(validator(app))
+    client = validated_client(app)
     user = Auth(client).new_user()
     folder = make_folder(client, user, "f")
     inside = upload_into(client, user, folder["id"], "in.txt", b"in")

@@ -71,7 +71,7 @@ def token_json(request: Request, user, auth_time: float) -> dict:
 def current_user(request: Request):
     """The users row of the token's subject (the bearer middleware checked that it exists)."""
     row = request.app.database.execute(
-        "SELECT * FROM users WHERE id = ?", (int(request.user["sub"]),)
+        "SELECT * FROM users WHERE id = ?", (request.user_id,)
     ).fetchone()
     if row is None:
         raise tokens.unauthorized("token_revoked")

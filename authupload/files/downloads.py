@@ -40,17 +40,13 @@ SINGLE_BYTE_RANGE = re.compile(r"([0-9]*)-([0-9]*)")
 ATTR_CHAR_PUNCTUATION = "!#$&+^`|"
 
 
-def user_id(request: Request) -> int:
-    return int(request.user["sub"])
-
-
 # --- handlers ------------------------------------------------------------------
 
 
 def download_file(request: Request) -> Response:
     """``GET``/``HEAD /api/files/{file_id}``: the bytes of one of my files; ``?inline=1`` for a preview."""
     inline = query_number(request, "inline", 0, minimum=0, maximum=1) == 1
-    row = request.app.storage.find(user_id(request), request.params["file_id"])
+    row = request.app.storage.find(request.user_id, request.params["file_id"])
     return serve_file(request, row, inline)
 
 
@@ -68,11 +64,11 @@ def create_link(request: Request) -> Response:
         inline = request.json().get("inline", False)
         if not isinstance(inline, bool):
             raise HTTPError(400, "invalid_field", field="inline")
-    request.app.storage.find(user_id(request), file_id)  # 404 unless it is mine
+    request.app.storage.find(request.user_id, file_id)  # 404 unless it is mine
     claims = request.user
     ttl = request.app.config.link_ttl_seconds
     # Issued with the caller's token_version: a password change bumps it and the link dies.
-    token = request.app.tokens.issue(user_id(request), claims["name"], claims["ver"], DOWNLOAD, ttl,
+    token = request.app.tokens.issue(request.user_id, claims["name"], claims["ver"], DOWNLOAD, ttl,
                                      file=file_id, inline=inline)
     data = {"url": f"/api/files/{file_id}/download?token={token}", "expires_in": ttl}
     return envelope(request.language, 200, "link_created", data)

@@ -87,10 +87,6 @@ def clean_relative_path(raw: str) -> list[str]:
     return names
 
 
-def user_id(request: Request) -> int:
-    return int(request.user["sub"])
-
-
 # --- reading the tree ----------------------------------------------------------------
 
 
@@ -219,7 +215,7 @@ def create_folder(request: Request) -> Response:
     """``POST /api/folders`` ``{"name", "parent_id"?}``: a new folder, ``201``."""
     body = request.json()
     name = clean_folder_name(string_field(body, "name"))
-    owner = user_id(request)
+    owner = request.user_id
     with request.app.database.transaction() as connection:
         parent_id = resolve_parent(connection, owner, body.get("parent_id"), "parent_id")
         check_depth(len(ancestors(connection, owner, parent_id)) + 1)
@@ -229,7 +225,7 @@ def create_folder(request: Request) -> Response:
 
 def show_folder(request: Request) -> Response:
     """``GET /api/folders/{id}`` (``root`` for the top level): the folder, its path and its subfolders."""
-    owner = user_id(request)
+    owner = request.user_id
     connection = request.app.database.connection()
     folder_id = request.params["folder_id"]
     if folder_id == ROOT:
@@ -245,7 +241,7 @@ def show_folder(request: Request) -> Response:
 def update_folder(request: Request) -> Response:
     """``PATCH /api/folders/{id}`` ``{"name"?, "parent_id"?}``: rename and/or move; the same cost either way."""
     body = request.json()
-    owner = user_id(request)
+    owner = request.user_id
     name = clean_folder_name(string_field(body, "name")) if "name" in body else None
     with request.app.database.transaction() as connection:
         folder = find_folder(connection, owner, request.params["folder_id"])
@@ -264,7 +260,7 @@ def update_file(request: Request) -> Response:
     there is no clash to refuse.
     """
     body = request.json()
-    owner = user_id(request)
+    owner = request.user_id
     with request.app.database.transaction() as connection:
         row = request.app.storage.find(owner, request.params["file_id"], connection)
         name = clean_filename(string_field(body, "name")) if "name" in body else row["name"]

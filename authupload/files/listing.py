@@ -36,7 +36,7 @@ import hmac
 import json
 
 from ..web.http import HTTPError, Request, Response, envelope
-from .downloads import DEFAULT_PAGE_SIZE, MAX_OFFSET, MAX_PAGE_SIZE, query_number, user_id
+from .downloads import DEFAULT_PAGE_SIZE, MAX_OFFSET, MAX_PAGE_SIZE, query_number
 from .folders import ROOT, find_folder
 from .storage import file_json
 
@@ -108,7 +108,7 @@ def list_files(request: Request) -> Response:
 
     Answers ``{"files", "total", "next_cursor"}``; ``next_cursor`` is null on the last page.
     """
-    owner = user_id(request)
+    owner = request.user_id
     query = request.query
     limit = query_number(request, "limit", DEFAULT_PAGE_SIZE, minimum=1, maximum=MAX_PAGE_SIZE)
     offset = query_number(request, "offset", 0, minimum=0, maximum=MAX_OFFSET)

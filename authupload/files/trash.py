@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 
 from ..web.http import HTTPError, Request, Response, envelope, iso_time
-from .downloads import DEFAULT_PAGE_SIZE, MAX_OFFSET, MAX_PAGE_SIZE, query_number, user_id
+from .downloads import DEFAULT_PAGE_SIZE, MAX_OFFSET, MAX_PAGE_SIZE, query_number
 from .folders import MAX_FOLDER_DEPTH, ancestors, child_named, ensure_path, find_folder, name_key
 from .storage import owned_row
 
@@ -57,7 +57,7 @@ def purge_at(config, trashed_at: float) -> float:
 
 def trash_file(request: Request, file_id: str) -> None:
     """``DELETE /api/files/{id}``: into the trash, or gone at once when ``trash_days`` is 0."""
-    owner, app = user_id(request), request.app
+    owner, app = request.user_id, request.app
     with app.database.transaction() as connection:
         row = app.storage.find(owner, file_id, connection)
         if app.config.trash_days == 0:
@@ -72,7 +72,7 @@ def trash_file(request: Request, file_id: str) -> None:
 
 def trash_folder(request: Request, folder_id: str) -> None:
     """``DELETE /api/folders/{id}``: the folder and everything live below it, together."""
-    owner, app = user_id(request), request.app
+    owner, app = request.user_id, request.app
     with app.database.transaction() as connection:
         folder = find_folder(connection, owner, folder_id)
         now = app.config.clock()
@@ -223,7 +223,7 @@ def list_trash(request: Request) -> Response:
     """``GET /api/trash``: the items, newest deletion first, each with when it will be purged."""
     limit = query_number(request, "limit", DEFAULT_PAGE_SIZE, minimum=1, maximum=MAX_PAGE_SIZE)
     offset = query_number(request, "offset", 0, minimum=0, maximum=MAX_OFFSET)
-    rows, total = trash_items(request.app.database.connection(), user_id(request), limit, offset)
+    rows, total = trash_items(request.app.database.connection(), request.user_id, limit, offset)
     config = request.app.config
     items = [{"kind": row["kind"], "id": row["id"], "name": row["name"], "size": row["size"],
               "deleted_at": iso_time(row["trashed_at"]), "purge_at": iso_time(purge_at(config, row["trashed_at"]))}
@@ -232,18 +232,18 @@ def list_trash(request: Request) -> Response:
 
 
 def restore_item(request: Request) -> Response:
-    restore(request.app, user_id(request), request.params["kind"], request.params["item_id"])
+    restore(request.app, request.user_id, request.params["kind"], request.params["item_id"])
     return envelope(request.language, 200, "restored")
 
 
 def purge_item(request: Request) -> Response:
-    purge(request.app, user_id(request), request.params["kind"], request.params["item_id"])
+    purge(request.app, request.user_id, request.params["kind"], request.params["item_id"])
     return envelope(request.language, 200, "purged")
 
 
 def empty_trash(request: Request) -> Response:
     """``DELETE /api/trash``: every item purged."""
-    owner, app = user_id(request), request.app
+    owner, app = request.user_id, request.app
     items = app.database.execute(
         "SELECT 'file', id FROM files WHERE user_id = ? AND trashed_at IS NOT NULL AND trashed_with IS NULL"
         " UNION ALL SELECT 'folder', id FROM folders WHERE user_id = ? AND trashed_at IS NOT NULL"
