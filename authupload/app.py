@@ -18,7 +18,7 @@ from .accounts.tokens import ACCESS, UPLOAD, TokenService, load_signing_key
 from .config import Config
 from .db import Database
 from .files import downloads as files
-from .files import folders, listing, resumable, trash, uploads
+from .files import archive, folders, listing, resumable, trash, uploads
 from .files.open_uploads import OpenUploads
 from .files.storage import Storage
 from .web import meta
@@ -62,6 +62,10 @@ ROUTES = [
           summary="Rename a folder or move it, never into itself."),
     Route("DELETE", "/api/folders/{folder_id}", trash.delete_folder, SIGNED_IN,
           summary="Move a folder and everything in it to the trash."),
+    Route("POST", "/api/archive", archive.create_archive, SIGNED_IN, body="json",
+          summary="A short-lived link to a ZIP of chosen files and folders."),
+    Route("GET", "/api/archive/{archive_id}", archive.download_archive,
+          summary="The ZIP, streamed as it is built (?token=…)."),
     Route("GET", "/api/trash", trash.list_trash, SIGNED_IN, summary="What the trash holds, newest first."),
     Route("POST", "/api/trash/{kind}/{item_id}/restore", trash.restore_item, SIGNED_IN,
           summary="Put a trashed file or folder back where it was."),

@@ -184,6 +184,15 @@ MIGRATIONS = [
     CREATE INDEX files_by_folder ON files (folder_id);  -- for ON DELETE SET NULL when a folder is purged
     CREATE INDEX files_in_trash ON files (user_id, trashed_at) WHERE trashed_at IS NOT NULL;
     CREATE INDEX files_trashed_with ON files (trashed_with) WHERE trashed_with IS NOT NULL;
+    -- A ZIP download link names one of these: a selection too long for a URL.
+    CREATE TABLE archives (
+        id          TEXT PRIMARY KEY,                -- random; the link's token names it
+        user_id     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        file_ids    TEXT NOT NULL,                   -- JSON list of the chosen files
+        folder_ids  TEXT NOT NULL,                   -- JSON list of the chosen folders
+        expires_at  REAL NOT NULL                    -- with the link; later requests remove it
+    );
+    CREATE INDEX archives_by_expiry ON archives (expires_at);
     """,
 ]
 

@@ -98,8 +98,9 @@ MESSAGES: dict[str, tuple[str, ...]] = {
                      "資料夾不能移到自身或其子資料夾中。"),
     "folder_too_deep": ("Folders cannot be nested this deep.", "文件夹嵌套层级过深。", "資料夾巢狀層級過深。"),
     "archive_created": ("Archive link created.", "压缩包链接已生成。", "壓縮檔連結已產生。"),
-    "archive_too_large": ("Too many items for one archive; choose fewer.", "一个压缩包的项目过多，请少选一些。",
-                          "一個壓縮檔的項目過多，請少選一些。"),
+    "archive_too_large": ("Too many files, or folder paths too long, for one archive; choose fewer.",
+                          "一个压缩包的文件过多或文件夹路径过长，请少选一些。",
+                          "一個壓縮檔的檔案過多或資料夾路徑過長，請少選一些。"),
     # the last resort
     "server_error": ("Something went wrong on the server.", "服务器内部错误。"),
 }

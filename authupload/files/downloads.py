@@ -80,15 +80,25 @@ def download_by_link(request: Request) -> Response:
     The token must be a live ``download`` token for this very file: an access
     token, or a link to another file, is refused (401 ``token_invalid``).
     """
+    file_id = request.params["file_id"]
+    claims = link_claims(request, "file", file_id)
+    row = request.app.storage.find(int(claims["sub"]), file_id)
+    return serve_file(request, row, inline=claims.get("inline") is True)
+
+
+def link_claims(request: Request, claim: str, value: str) -> dict:
+    """The claims of the link token in ``?token=``: a live ``download`` token whose ``claim`` is ``value``.
+
+    Anything else — no token, an access token, a link to another file or
+    archive — is a 401, so one link never opens anything but what it names.
+    """
     token = request.query.get("token", "")
     if not token:
         raise unauthorized("token_missing")
     claims = request.app.tokens.verify(token)
-    file_id = request.params["file_id"]
-    if claims["purpose"] != DOWNLOAD or claims.get("file") != file_id:
+    if claims["purpose"] != DOWNLOAD or claims.get(claim) != value:
         raise unauthorized("token_invalid")
-    row = request.app.storage.find(int(claims["sub"]), file_id)
-    return serve_file(request, row, inline=claims.get("inline") is True)
+    return claims
 
 
 # --- query parameters ------------------------------------------------------------
