@@ -40,6 +40,12 @@ from .web.middleware import security_headers_for
 
 # waitress's own errors, by status, as our stable keys.
 WAITRESS_ERROR_KEYS = {400: "bad_request", 413: "body_too_large", 431: "headers_too_large"}
+# A response an application yields piece by piece (a ZIP built while it is sent)
+# waits in waitress's output buffer. By default that buffer moves to a temporary
+# file past 1 MiB and holds up to 16 MiB: the bytes went through the disk, at a
+# third of a file download's speed. Up to 4 MiB in memory, and the application
+# waits while the client catches up: memory per connection stays bounded.
+STREAM_BUFFER_BYTES = 4 * 1024 * 1024
 HOUSEKEEPING_INTERVAL_SECONDS = 600  # how often expired resumable uploads and trash items are swept
 
 
@@ -97,6 +103,8 @@ def build_server(config: Config):
         ident="authupload",
         max_request_body_size=config.max_request_bytes,
         recv_bytes=config.read_chunk_bytes,
+        outbuf_overflow=STREAM_BUFFER_BYTES,
+        outbuf_high_watermark=STREAM_BUFFER_BYTES,
         clear_untrusted_proxy_headers=True,
         **proxy_settings,
     )
