@@ -13,7 +13,7 @@ import dataclasses
 
 from .accounts import handlers as accounts
 from .accounts.passwords import HashGate, PasswordHasher
-from .accounts.throttle import LoginThrottle
+from .accounts.throttle import LoginThrottle, RegistrationThrottle
 from .accounts.tokens import ACCESS, UPLOAD, TokenService, load_signing_key
 from .config import Config
 from .db import Database
@@ -97,7 +97,9 @@ class Services:
     database: Database
     tokens: TokenService
     passwords: PasswordHasher
+    registration_passwords: PasswordHasher  # its own gate: sign-ups never take the slots logins wait for
     throttle: LoginThrottle
+    registrations: RegistrationThrottle
     storage: Storage
     uploads: OpenUploads
     routes: list
@@ -116,7 +118,9 @@ def create_app(config: Config):
         database=database,
         tokens=TokenService(load_signing_key(config.secret, config.data_dir), database, config.clock),
         passwords=PasswordHasher(config.bcrypt_cost, HashGate(config.hash_concurrency, config.hash_queue_limit)),
+        registration_passwords=PasswordHasher(config.bcrypt_cost, HashGate(1, config.hash_queue_limit)),
         throttle=LoginThrottle(database, config),
+        registrations=RegistrationThrottle(database, config),
         storage=storage,
         uploads=uploads,
         routes=ROUTES,

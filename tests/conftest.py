@@ -3,6 +3,8 @@
 
 Nothing here touches ./data or a fixed port. bcrypt runs at cost 4 (a config
 value) so the suite stays fast; tests where the real cost matters set their own.
+Every in-process request comes from one client address, so the registrations
+per address are not bounded here; the tests of that bound set their own.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from authupload import Config, create_app
-from support import Auth, MovableClock, validated_client
+from support import UNBOUNDED_REGISTRATIONS, Auth, MovableClock, validated_client
 
 
 @pytest.fixture
@@ -23,7 +25,8 @@ def make_config(tmp_path, clock):
     """Config for a test: temporary data dir, cheap bcrypt, the movable clock; override what you need."""
 
     def make(**overrides) -> Config:
-        settings = {"data_dir": tmp_path / "data", "bcrypt_cost": 4, "clock": clock}
+        settings = {"data_dir": tmp_path / "data", "bcrypt_cost": 4, "clock": clock,
+                    "max_registrations_per_address": UNBOUNDED_REGISTRATIONS}
         settings.update(overrides)
         return Config(**settings)
 

@@ -120,3 +120,19 @@ def test_manifest_records_what_was_done(app, client, auth, tmp_path):
     manifest = json.loads((archive / "backup.json").read_text())
     assert manifest["secret_key"] is True
     assert manifest["schema_version"] >= 2
+
+
+def test_a_token_from_after_the_backup_does_not_open_the_account_that_gets_its_id(app, client, auth, make_config,
+                                                                                   tmp_path):
+    auth.new_user()
+    archive = backup_script.backup(app.services.config.data_dir, tmp_path / "backups")
+    later = auth.new_user()  # exists only after the backup was taken
+    restored = tmp_path / "restored"
+    restore_script.restore(archive, restored)
+    restored_client = validated_client(create_app(make_config(data_dir=restored)))
+    namesake = restored_client.post_json(
+        "/api/register", {"username": later["username"], "password": "another horse"}).json["data"]
+    assert namesake["id"] == later["id"]  # the restored sqlite_sequence hands the id out again
+    response = restored_client.get("/api/me", headers=later["headers"], expect_errors=True)
+    assert response.status_int == 401
+    assert response.json["data"]["error"] == "token_revoked"

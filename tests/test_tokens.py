@@ -58,7 +58,7 @@ def test_a_valid_access_token_opens_me(client, user):
 
 
 def test_token_claims_are_the_documented_ones(claims, user, clock):
-    assert {"sub", "name", "iat", "exp", "jti", "purpose"} <= set(claims)
+    assert {"sub", "name", "iat", "exp", "jti", "purpose", "ver", "acct"} <= set(claims)
     assert claims["sub"] == str(user["id"])
     assert claims["name"] == user["username"]
     assert claims["iat"] == int(clock())
@@ -103,7 +103,7 @@ def test_tampered_signature_is_refused(client, user):
     assert_refused(me(client, f"{header}.{payload}.{flipped}"), "token_invalid")
 
 
-@pytest.mark.parametrize("claim", ["sub", "name", "iat", "exp", "jti", "purpose"])
+@pytest.mark.parametrize("claim", ["sub", "name", "iat", "exp", "jti", "purpose", "acct"])
 def test_token_missing_a_required_claim_is_refused(client, claims, key, claim):
     del claims[claim]
     assert_refused(me(client, jwt.encode(claims, key, algorithm="HS256")), "token_invalid")
@@ -114,6 +114,7 @@ def test_token_missing_a_required_claim_is_refused(client, claims, key, claim):
     ("sub", "not-a-number"),
     ("exp", "tomorrow"),
     ("purpose", None),
+    ("acct", 5),
 ])
 def test_token_with_a_malformed_claim_is_refused(client, claims, key, claim, value):
     claims[claim] = value
@@ -150,9 +151,41 @@ def test_token_of_a_deleted_user_is_refused(client, user, app):
     assert response.headers["WWW-Authenticate"] == INVALID
 
 
+def test_a_deleted_accounts_token_does_not_open_the_account_that_takes_its_name(client, user, app, auth):
+    # Deleting the newest row used to free its id: the next account got it, and with it the old token.
+    with sqlite3.connect(app.services.config.data_dir / "authupload.db") as connection:
+        connection.execute("DELETE FROM users WHERE id = ?", (user["id"],))
+    successor = auth.new_user()
+    assert successor["username"] != user["username"]
+    namesake = auth.register(user["username"])
+    assert user["id"] not in (successor["id"], namesake["id"])  # AUTOINCREMENT: ids are never handed out again
+    assert_refused(me(client, user["token"]), "token_revoked")
+
+
+def test_a_token_does_not_open_another_account_that_has_its_id(client, user, app):
+    """A restored backup can hand an id out again (its sqlite_sequence is older): the account key tells them apart."""
+    with sqlite3.connect(app.services.config.data_dir / "authupload.db") as connection:
+        connection.execute("DELETE FROM users WHERE id = ?", (user["id"],))
+        connection.execute(
+            "INSERT INTO users (id, username, username_key, password_hash, created_at) VALUES (?, ?, ?, 'x', 0)",
+            (user["id"], user["username"], user["username"].lower()))
+    assert_refused(me(client, user["token"]), "token_revoked")
+
+
+def test_every_account_gets_its_own_random_key(app, auth):
+    keys = {claims_of(app, auth.new_user())["acct"] for _ in range(3)}
+    assert len(keys) == 3 and all(len(key) == 32 for key in keys)  # 128 bits, hex
+
+
+def claims_of(app, user) -> dict:
+    return jwt.decode(user["token"], app.services.tokens.key, algorithms=["HS256"],
+                      options={"verify_exp": False, "verify_iat": False})
+
+
 @pytest.mark.parametrize("purpose", [UPLOAD, DOWNLOAD, "admin", ""])
 def test_token_of_another_purpose_does_not_open_the_api(client, user, app, purpose):
-    token = app.services.tokens.issue(user["id"], user["username"], 0, purpose, 300, upload_id="x", file_id="y")
+    token = app.services.tokens.issue(user["id"], user["username"], 0, purpose, 300,
+                                      account_key=claims_of(app, user)["acct"], upload_id="x", file_id="y")
     for response in (me(client, token),
                      client.post("/api/logout", headers={"Authorization": f"Bearer {token}"}, expect_errors=True),
                      client.post("/api/token/refresh", headers={"Authorization": f"Bearer {token}"},

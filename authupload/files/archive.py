@@ -113,7 +113,8 @@ def create_archive(request: Request) -> Response:
                            (archive_id, owner, json.dumps(file_ids), json.dumps(folder_ids), now + ttl))
     claims = request.user
     # Like a download link: the caller's token_version, so a password change kills it.
-    token = app.tokens.issue(owner, claims["name"], claims["ver"], DOWNLOAD, ttl, archive=archive_id)
+    token = app.tokens.issue(owner, claims["name"], claims["ver"], DOWNLOAD, ttl, account_key=claims["acct"],
+                             archive=archive_id)
     data = {"url": f"/api/archive/{archive_id}?token={token}", "expires_in": ttl}
     return envelope(request.language, 200, "archive_created", data)
 

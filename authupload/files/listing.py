@@ -2,7 +2,7 @@
 
 How it works
 ------------
-``GET /api/files`` reads one range of one index. Migration 5 keeps an index of
+``GET /api/files`` reads one range of one index. Migration 7 keeps an index of
 live files per sort key (date, size, name), both over all of a user's files and
 per folder, so every listing is "walk this index from here, take ``limit``".
 

@@ -142,7 +142,8 @@ class OpenUploads:
             "folder_path": "/".join(folder_names),  # cleaned names hold no "/": the join splits back exactly
         }
         with self.database.transaction() as connection:
-            # Under BEGIN IMMEDIATE: no other upload can reserve between this check and the insert.
+            # Under BEGIN IMMEDIATE: no other upload can reserve between these checks and the insert.
+            self.check_open_count(user_id, connection)
             self.storage.check_room(user_id, length, connection)
             upload["folder_id"] = resolve_parent(connection, user_id, folder_id, "folder_id")
             check_depth(len(ancestors(connection, user_id, upload["folder_id"])) + len(folder_names))
@@ -158,6 +159,20 @@ class OpenUploads:
             self.forget(upload["id"])
             raise
         return self.reload(upload)
+
+    def check_open_count(self, user_id: int, connection) -> None:
+        """429 if the user holds ``max_open_uploads_per_user`` unfinished uploads; 413 if one more would pass the file count.
+
+        Each open upload is a row and a file under partial/ that the quota does
+        not see while it is empty, and each will become a file.
+        """
+        open_uploads = connection.execute(
+            "SELECT count(*) FROM uploads WHERE user_id = ? AND file_id IS NULL AND expires_at > ?",
+            (user_id, self.config.clock()),
+        ).fetchone()[0]
+        if open_uploads >= self.config.max_open_uploads_per_user:
+            raise HTTPError(429, "too_many_uploads")
+        self.storage.check_file_count(user_id, 1, connection)
 
     def record_offset(self, upload_id: str, offset: int, running: BackgroundSha256 | None) -> None:
         """The bytes up to ``offset`` are on disk: say so, and keep their hash for the next chunk."""

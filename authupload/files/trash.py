@@ -9,7 +9,7 @@ back (or goes for good) together with it. Deleting a folder therefore touches
 every row below it, once; moving or renaming never does.
 
 Files in the trash still hold their bytes and count toward the quota: the
-usage counters (triggers of migration 5) move them from ``usage.files/bytes``
+usage counters (triggers of migration 7) move them from ``usage.files/bytes``
 to ``usage.trash_files/trash_bytes`` as ``trashed_at`` changes.
 
 Each trash item keeps ``trash_path``, the names of the folders above it when it
