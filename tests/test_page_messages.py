@@ -122,6 +122,15 @@ def test_every_key_the_pages_use_is_defined():
     assert sorted(used - defined) == []
 
 
+def test_every_error_the_server_raises_has_a_sentence_in_the_pages():
+    """A page meets any of them; the server's own message is only a fallback."""
+    package = Path(__file__).resolve().parent.parent / "authupload"
+    raised = {key for path in package.rglob("*.py")
+              for key in re.findall(r'HTTPError\(\s*\d+,\s*"(\w+)"', path.read_text(encoding="utf-8"))}
+    assert len(raised) > 20
+    assert sorted(raised - {key.removeprefix("error.") for key in defined_keys()}) == []
+
+
 def test_traditional_chinese_is_written_in_traditional_characters():
     """Character conversion alone is not translation, but a Simplified form
     left in a Traditional sentence is always a mistake."""

@@ -28,9 +28,9 @@
 //    at top level, so the table is known before initLanguage() translates.
 // common.js (shared words, field rules, the busy notice) and errors.js (the
 // server error keys every page may meet) are registered here, because every
-// page needs them. A feature's own server error keys ("share_expired") go in
-// the feature's module as "error.share_expired": errorMessageKey (api.js)
-// finds them there like any other.
+// page needs them. A feature's own server error keys go in the feature's
+// module as error.<key> (error.share_expired for share_expired):
+// errorMessageKey (api.js) finds them there like any other.
 
 import commonMessages from "./messages/common.js";
 import errorMessages from "./messages/errors.js";
