@@ -72,7 +72,7 @@ def test_workspace_in_chinese(new_context, server, tmp_path):
     expect(page.get_by_role("button", name="Download 报告.txt")).to_be_visible()
     page.select_option("#langSelect", "zh-CN")
     page.get_by_role("button", name="删除 报告.txt").click()
-    expect(page.locator("#confirmText")).to_contain_text("将被永久删除")
+    expect(page.locator("#confirmText")).to_contain_text("将移到回收站")
     page.click("#confirmNo")
 
 
