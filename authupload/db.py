@@ -167,7 +167,8 @@ MIGRATIONS = [
         created_at    REAL NOT NULL,
         trashed_at    REAL,                          -- NULL: live; else when it went to the trash
         trashed_with  TEXT,                          -- the deleted folder that took it along; NULL: a trash item itself
-        trash_path    TEXT                           -- JSON list of the names above it when deleted: restore recreates them
+        trash_path    TEXT,                          -- JSON list of the names above it when deleted: restore recreates them
+        file_count    INTEGER NOT NULL DEFAULT 0     -- live files directly inside, kept by triggers: a listing's total
     );
     -- A folder moves by changing one parent_id, whatever it holds: nothing below
     -- it stores a path. The UNIQUE index makes two racing "create photos" safe.
@@ -184,6 +185,8 @@ MIGRATIONS = [
     ALTER TABLE uploads ADD COLUMN folder_path TEXT NOT NULL DEFAULT '';  -- cleaned relativePath folders, '/'-joined
     ALTER TABLE users ADD COLUMN trash_files INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE users ADD COLUMN trash_bytes INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE users ADD COLUMN top_files INTEGER NOT NULL DEFAULT 0;  -- live files at the top level
+    UPDATE users SET top_files = (SELECT count(*) FROM files WHERE files.user_id = users.id);
     -- The counters now split live files from the trash; the quota bounds both.
     DROP TRIGGER files_count_insert;
     DROP TRIGGER files_count_delete;
@@ -211,6 +214,24 @@ MIGRATIONS = [
             trash_files = trash_files + iif(NEW.trashed_at IS NULL, -1, 1),
             trash_bytes = trash_bytes + iif(NEW.trashed_at IS NULL, -NEW.size, NEW.size)
         WHERE id = NEW.user_id;
+    END;
+    -- How many live files each folder (and the top level) holds directly, so a
+    -- listing's total costs the same for 10 files as for 10 000.
+    CREATE TRIGGER files_place_insert AFTER INSERT ON files WHEN NEW.trashed_at IS NULL BEGIN
+        UPDATE folders SET file_count = file_count + 1 WHERE id = NEW.folder_id;
+        UPDATE users SET top_files = top_files + 1 WHERE id = NEW.user_id AND NEW.folder_id IS NULL;
+    END;
+    CREATE TRIGGER files_place_delete AFTER DELETE ON files WHEN OLD.trashed_at IS NULL BEGIN
+        UPDATE folders SET file_count = file_count - 1 WHERE id = OLD.folder_id;
+        UPDATE users SET top_files = top_files - 1 WHERE id = OLD.user_id AND OLD.folder_id IS NULL;
+    END;
+    CREATE TRIGGER files_place_update AFTER UPDATE OF folder_id, trashed_at ON files BEGIN
+        UPDATE folders SET file_count = file_count - 1 WHERE id = OLD.folder_id AND OLD.trashed_at IS NULL;
+        UPDATE users SET top_files = top_files - 1
+            WHERE id = OLD.user_id AND OLD.folder_id IS NULL AND OLD.trashed_at IS NULL;
+        UPDATE folders SET file_count = file_count + 1 WHERE id = NEW.folder_id AND NEW.trashed_at IS NULL;
+        UPDATE users SET top_files = top_files + 1
+            WHERE id = NEW.user_id AND NEW.folder_id IS NULL AND NEW.trashed_at IS NULL;
     END;
     -- Listing indexes hold live files only, one per sort key, for everything and
     -- per folder: a page is a range of one index, and a cursor starts it at its

@@ -160,3 +160,19 @@ def test_the_listing_query_plans_use_the_indexes(app, client, user):
             f" AND {condition} AND ({column}, rowid) < (?, ?) ORDER BY {column} DESC, rowid DESC LIMIT 51",
             (user["id"], folder["id"], 1, 1)))
         assert "USING INDEX" in plan and "TEMP B-TREE" not in plan, (condition, column, plan)
+
+
+@pytest.mark.parametrize("candidates", [0, 1, 1000])
+def test_a_search_pages_alike_whether_its_matches_are_few_or_many(client, user, mixed, monkeypatch, candidates):
+    """Few matches are sorted from themselves, many walk the sort index: the pages are the same."""
+    from authupload.files import listing
+    monkeypatch.setattr(listing, "SEARCH_CANDIDATES", candidates)
+    for sort in ("name", "-size", "-uploaded_at"):
+        walked = all_pages(client, user, 2, q="t", sort=sort)
+        expected = [f["id"] for f in listing_all(client, user, sort)]
+        assert walked == expected
+    assert listing(client, user, q="txt")["total"] == 4
+
+
+def listing_all(client, user, sort) -> list[dict]:
+    return [f for f in listing(client, user, limit=500, sort=sort)["files"] if "t" in f["name"].lower()]

@@ -232,3 +232,41 @@ def test_a_download_link_dies_when_its_file_goes_to_the_trash(client, user, tree
     url = client.post(f"/api/files/{tree['top']['id']}/link", headers=user["headers"]).json["data"]["url"]
     client.delete(f"/api/files/{tree['top']['id']}", headers=user["headers"])
     client.get(url, status=404)
+
+
+def assert_counters_match_rows(app):
+    """The per-folder and top-level totals the triggers keep equal a count of the rows."""
+    connection = app.services.database.connection()
+    for folder_id, kept, counted in connection.execute(
+            "SELECT id, file_count, (SELECT count(*) FROM files WHERE folder_id = folders.id"
+            " AND trashed_at IS NULL) FROM folders"):
+        assert kept == counted, folder_id
+    for user_id, kept, counted in connection.execute(
+            "SELECT id, top_files, (SELECT count(*) FROM files WHERE user_id = users.id AND folder_id IS NULL"
+            " AND trashed_at IS NULL) FROM users"):
+        assert kept == counted, user_id
+
+
+def test_listing_totals_follow_every_upload_move_trash_restore_and_purge(app, client, user, tree):
+    steps = [
+        lambda: client.patch_json(f"/api/files/{tree['a']['id']}", {"folder_id": tree["year"]["id"]},
+                                  headers=user["headers"]),
+        lambda: client.patch_json(f"/api/files/{tree['top']['id']}", {"folder_id": tree["photos"]["id"]},
+                                  headers=user["headers"]),
+        lambda: client.patch_json(f"/api/files/{tree['top']['id']}", {"folder_id": None}, headers=user["headers"]),
+        lambda: client.delete(f"/api/files/{tree['b']['id']}", headers=user["headers"]),
+        lambda: client.delete(f"/api/folders/{tree['photos']['id']}", headers=user["headers"]),
+        lambda: restore(client, user, "folder", tree["photos"]["id"]),
+        lambda: restore(client, user, "file", tree["b"]["id"]),
+        lambda: client.delete(f"/api/files/{tree['top']['id']}", headers=user["headers"]),
+        lambda: client.delete(f"/api/trash/file/{tree['top']['id']}", headers=user["headers"]),
+        lambda: client.delete(f"/api/folders/{tree['year']['id']}", headers=user["headers"]),
+        lambda: client.delete("/api/trash", headers=user["headers"]),
+    ]
+    assert_counters_match_rows(app)
+    for step in steps:
+        step()
+        assert_counters_match_rows(app)
+    totals = {place: client.get("/api/files", params={"folder_id": place}, headers=user["headers"]).json["data"]
+              ["total"] for place in ("root", tree["photos"]["id"])}
+    assert totals == {"root": 0, tree["photos"]["id"]: 0}

@@ -42,6 +42,7 @@ from .storage import file_json
 
 MAX_QUERY_CHARS = 255  # a name is at most 255 characters: a longer search cannot match
 MAX_CURSOR_CHARS = 1024  # a real cursor is well under this; longer is not ours
+SEARCH_CANDIDATES = 1000  # a search matching at most this many files is paged from its matches alone
 CURSOR_KEY_LABEL = b"authupload listing cursor"
 
 # Sort keys → the SQL that orders by them. Only these fixed fragments are ever
@@ -121,13 +122,17 @@ def list_files(request: Request) -> Response:
 
     conditions, parameters = ["user_id = ?", "trashed_at IS NULL"], [owner]
     folder = query.get("folder_id")
+    folder_row = None
     if folder is not None:
+        folder_row = None if folder == ROOT else find_folder(connection, owner, folder)
         conditions.append("folder_id IS ?")
-        parameters.append(None if folder == ROOT else find_folder(connection, owner, folder)["id"])
+        parameters.append(folder_row["id"] if folder_row else None)
     if search:
         conditions.append("name LIKE ? ESCAPE '\\'")
         parameters.append(like_pattern(search))
-    total = count_files(connection, owner, folder, conditions, parameters)
+        total, conditions, parameters = search_matches(connection, folder, conditions, parameters)
+    else:
+        total = unsearched_total(connection, owner, folder, folder_row)
 
     key = cursor_key(request.app.tokens.key)
     scope = listing_scope(owner, folder, search, sort_text)
@@ -153,11 +158,34 @@ def list_files(request: Request) -> Response:
     return envelope(request.language, 200, "file_list", data)
 
 
-def count_files(connection, owner: int, folder: str | None, conditions: list[str], parameters: list) -> int:
-    """How many files the listing holds; everything unsearched comes from the usage counter."""
-    if folder is None and len(conditions) == 2:
-        (total,) = connection.execute("SELECT file_count FROM users WHERE id = ?", (owner,)).fetchone()
-        return total
-    (total,) = connection.execute(f"SELECT count(*) FROM files WHERE {' AND '.join(conditions)}",
-                                  parameters).fetchone()
+def search_matches(connection, folder: str | None, conditions: list[str], parameters: list) -> tuple:
+    """How many files a search matches, and the conditions that page through them.
+
+    A name containing the text can be anywhere in the name index, so one pass
+    over it is the least a search costs. Few matches (a rare word): that pass
+    collects them all, and a page is sorted from those rows alone — walking a
+    date or size index instead would visit every file to find them. Many
+    matches: they are counted, and a page walks the sort key's index, where
+    matches are dense enough to fill a page soon.
+    """
+    name_index = "files_by_name" if folder is None else "files_in_folder_by_name"  # fixed names, as SORT_COLUMNS
+    where = " AND ".join(conditions)
+    matches = connection.execute(f"SELECT rowid FROM files INDEXED BY {name_index} WHERE {where} LIMIT ?",
+                                 (*parameters, SEARCH_CANDIDATES + 1)).fetchall()
+    if len(matches) <= SEARCH_CANDIDATES:
+        rowids = json.dumps([row[0] for row in matches])
+        return len(matches), ["rowid IN (SELECT value FROM json_each(?))"], [rowids]
+    (total,) = connection.execute(f"SELECT count(*) FROM files WHERE {where}", parameters).fetchone()
+    return total, conditions, parameters
+
+
+def unsearched_total(connection, owner: int, folder: str | None, folder_row) -> int:
+    """How many live files a listing without a search holds, from the counters triggers keep (db.py).
+
+    Counting the rows instead would cost as much as the folder is big.
+    """
+    if folder_row is not None:
+        return folder_row["file_count"]
+    column = "file_count" if folder is None else "top_files"  # everything, or the top level
+    (total,) = connection.execute(f"SELECT {column} FROM users WHERE id = ?", (owner,)).fetchone()
     return total
