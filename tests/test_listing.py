@@ -7,6 +7,7 @@ import base64
 import pytest
 
 import forms
+from authupload.files import listing as listing_module
 from test_folders import make_folder, upload_into
 
 
@@ -165,8 +166,7 @@ def test_the_listing_query_plans_use_the_indexes(app, client, user):
 @pytest.mark.parametrize("candidates", [0, 1, 1000])
 def test_a_search_pages_alike_whether_its_matches_are_few_or_many(client, user, mixed, monkeypatch, candidates):
     """Few matches are sorted from themselves, many walk the sort index: the pages are the same."""
-    from authupload.files import listing
-    monkeypatch.setattr(listing, "SEARCH_CANDIDATES", candidates)
+    monkeypatch.setattr(listing_module, "SEARCH_CANDIDATES", candidates)
     for sort in ("name", "-size", "-uploaded_at"):
         walked = all_pages(client, user, 2, q="t", sort=sort)
         expected = [f["id"] for f in listing_all(client, user, sort)]
