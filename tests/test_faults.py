@@ -141,6 +141,114 @@ def test_free_space_margin_refuses_an_upload_before_the_disk_is_full(small_disk)
     assert audit_data_dir(data_dir) == []
 
 
+TUS = {"Tus-Resumable": "1.0.0"}
+
+
+def create_tus_upload(url: str, headers: dict, length: int):
+    return requests.post(f"{url}/api/uploads", headers={**headers, **TUS, "Upload-Length": str(length)}, timeout=30)
+
+
+def test_a_disk_that_fills_during_a_tus_patch_is_507_and_the_offset_stays_true(small_disk):
+    data_dir = small_disk / "data"
+    with LiveServer(data_dir, "--bcrypt-cost", "4", "--min-free-disk-bytes", "0") as server:
+        headers = register_and_login(server.url, "patchfull1")
+        created = create_tus_upload(server.url, headers, 30 * 2**20)
+        assert created.status_code == 201, created.text
+        location = server.url + created.headers["Location"]
+        filler = small_disk / "filler"
+        filler.write_bytes(bytes(30 * 2**20))  # someone else fills the disk after the space was promised
+        chunk = {**headers, **TUS, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}
+        answer = requests.patch(location, headers=chunk, data=os.urandom(30 * 2**20), timeout=120)
+        assert answer.status_code == 507, answer.text
+        assert answer.json()["data"]["error"] == "insufficient_storage"
+        offset = requests.head(location, headers={**headers, **TUS}, timeout=30).headers["Upload-Offset"]
+        assert offset == "0"
+        assert (data_dir / "partial" / location.rsplit("/", 1)[1]).stat().st_size == 0  # cut back: offset is true
+        filler.unlink()
+        body = os.urandom(30 * 2**20)
+        assert requests.patch(location, headers=chunk, data=body, timeout=120).status_code == 204
+        assert requests.get(f"{server.url}/api/files", headers=headers, timeout=30).json()["data"]["total"] == 1
+    assert audit_data_dir(data_dir) == []
+
+
+def test_tus_creation_counts_the_space_promised_to_open_uploads(small_disk):
+    data_dir = small_disk / "data"
+    with LiveServer(data_dir, "--bcrypt-cost", "4", "--min-free-disk-bytes", "0") as server:
+        first = register_and_login(server.url, "promised01")
+        second = register_and_login(server.url, "promised02")
+        assert create_tus_upload(server.url, first, 30 * 2**20).status_code == 201
+        refused = create_tus_upload(server.url, second, 30 * 2**20)  # 48 MiB disk: 30 are promised already
+        assert refused.status_code == 507, refused.text
+        assert refused.json()["data"]["error"] == "insufficient_storage"
+        assert upload(server.url, second, os.urandom(25 * 2**20)).status_code == 507  # multipart counts it too
+    assert audit_data_dir(data_dir) == []
+
+
+def wait_for_bytes_in_the_commit_window(data_dir: Path) -> None:
+    """Until a file has been moved into files/ (the commit, paused, has not said COMMIT yet)."""
+    deadline = time.monotonic() + 30
+    while not list((data_dir / "files").glob("*/*")):
+        assert time.monotonic() < deadline, "the upload never reached its commit"
+        time.sleep(0.05)
+
+
+def in_background(work) -> threading.Thread:
+    def run():
+        try:
+            work()
+        except requests.RequestException:
+            pass  # the server is killed under it: what the test is about
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+PAUSED_COMMITS = {"AUTHUPLOAD_TEST_COMMIT_PAUSE_SECONDS": "60"}
+
+
+def test_kill_9_inside_a_multipart_commit_then_a_restart_leaves_nothing_unknown(tmp_path):
+    data_dir = tmp_path / "data"
+    server = LiveServer(data_dir, "--bcrypt-cost", "4", env=PAUSED_COMMITS).start()
+    headers = register_and_login(server.url, "window0001")
+    uploading = in_background(lambda: upload(server.url, headers, b"never acknowledged" * 1000))
+    wait_for_bytes_in_the_commit_window(data_dir)
+    server.kill()
+    uploading.join()
+    assert audit_data_dir(data_dir) != []  # the crash did leave bytes no row knows
+    with LiveServer(data_dir, "--bcrypt-cost", "4", port=server.port) as restarted:
+        assert audit_data_dir(data_dir) == []  # reconciled at start: the commit was undone
+        headers = login_headers(restarted.url, "window0001")
+        assert requests.get(f"{restarted.url}/api/files", headers=headers, timeout=30).json()["data"]["total"] == 0
+        assert upload(restarted.url, headers, b"after the crash").status_code == 200
+    assert audit_data_dir(data_dir) == []
+
+
+def test_kill_9_inside_a_tus_completion_then_a_restart_resumes_from_a_true_offset(tmp_path):
+    data_dir = tmp_path / "data"
+    server = LiveServer(data_dir, "--bcrypt-cost", "4", env=PAUSED_COMMITS).start()
+    headers = register_and_login(server.url, "window0002")
+    body = os.urandom(100_000)
+    location = create_tus_upload(server.url, headers, len(body)).headers["Location"]
+    chunk = {**headers, **TUS, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}
+    finishing = in_background(lambda: requests.patch(server.url + location, headers=chunk, data=body, timeout=120))
+    wait_for_bytes_in_the_commit_window(data_dir)
+    server.kill()
+    finishing.join()
+    with LiveServer(data_dir, "--bcrypt-cost", "4", port=server.port) as restarted:
+        assert audit_data_dir(data_dir) == []
+        headers = login_headers(restarted.url, "window0002")
+        offset = requests.head(restarted.url + location, headers={**headers, **TUS}, timeout=30)
+        assert offset.headers["Upload-Offset"] == "0"  # the completion was undone: its bytes are gone, and HEAD says so
+        chunk = {**headers, **TUS, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}
+        assert requests.patch(restarted.url + location, headers=chunk, data=body, timeout=120).status_code == 204
+        listing = requests.get(f"{restarted.url}/api/files", headers=headers, timeout=30).json()["data"]
+        assert listing["total"] == 1
+        file_id = listing["files"][0]["id"]
+        stored = requests.get(f"{restarted.url}/api/files/{file_id}", headers=headers, timeout=30).content
+        assert stored == body
+    assert audit_data_dir(data_dir) == []
+
+
 def run_soak(*flags: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(ROOT / "benchmarks" / "soak.py"), *flags],
                           capture_output=True, text=True, timeout=600)

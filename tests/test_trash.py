@@ -270,3 +270,28 @@ def test_listing_totals_follow_every_upload_move_trash_restore_and_purge(app, cl
     totals = {place: client.get("/api/files", params={"folder_id": place}, headers=user["headers"]).json["data"]
               ["total"] for place in ("root", tree["photos"]["id"])}
     assert totals == {"root": 0, tree["photos"]["id"]: 0}
+
+
+def test_the_start_up_recount_keeps_the_trash_and_the_folders_apart(app, client, user, tree):
+    """reconcile.py recounts usage from the rows after a crash: trashed files stay trash, totals stay per folder."""
+    from authupload.files import reconcile
+    client.delete(f"/api/files/{tree['top']['id']}", headers=user["headers"])
+    before = usage(client, user)
+    services = app.services
+    services.database.execute("UPDATE users SET file_count = 0, file_bytes = 0, trash_files = 0, trash_bytes = 0,"
+                              " top_files = 7")
+    services.database.execute("UPDATE folders SET file_count = 99")
+    reconcile.reconcile(services.database, services.storage, services.uploads)
+    assert usage(client, user) == before
+    assert_counters_match_rows(app)
+
+
+def test_files_in_the_trash_count_toward_the_bound_on_files(make_config):
+    client = validated_client(create_app(make_config(max_files_per_user=2)))
+    user = Auth(client).new_user()
+    (first,) = forms.upload(client, user, ("a", b"a")).json["data"]["files"]
+    forms.upload(client, user, ("b", b"b"))
+    client.delete(f"/api/files/{first['id']}", headers=user["headers"])
+    assert forms.upload(client, user, ("c", b"c"), status=413).json["data"]["error"] == "too_many_files"
+    client.delete(f"/api/trash/file/{first['id']}", headers=user["headers"])
+    forms.upload(client, user, ("c", b"c"))

@@ -51,7 +51,7 @@ from urllib.parse import unquote
 
 from multipart import MultipartError, MultipartSegment, ParserLimitReached, PushMultipartParser, parse_options_header
 
-from ..config import KIB
+from ..config import KIB, MULTIPART_FRAMING_BYTES
 from ..web.http import HTTPError, Request, Response, envelope, media_type
 from .folders import resolve_parent
 from .hashing import BackgroundSha256
@@ -93,6 +93,20 @@ def upload_binary(request: Request) -> Response:
             upload.staged[0].name = clean_filename(new_name)
         files = request.app.storage.commit(request.user_id, upload.staged)
     return envelope(request.language, 200, "uploaded", {"files": files})
+
+
+def refuse_before_body(request: Request) -> None:
+    """Before a multipart body is read (web/early.py): refuse one that cannot fit, from its length alone.
+
+    The body holds the files plus their multipart framing (boundaries and part
+    headers, within ``MULTIPART_FRAMING_BYTES``): a body longer than the free
+    quota and that allowance can only end in ``413 quota_exceeded``.
+    """
+    storage = request.app.storage
+    multipart_boundary(request.header("Content-Type"))
+    if request.content_length > storage.quota_left_bytes(request.user_id) + MULTIPART_FRAMING_BYTES:
+        raise HTTPError(413, "quota_exceeded")
+    storage.check_disk(request.content_length)
 
 
 @contextlib.contextmanager

@@ -13,7 +13,7 @@ import { initTrashView } from "./workspace/trash-view.js";
 import { initViewer } from "./workspace/viewer.js";
 import { showError } from "./workspace/notices.js";
 import { initPasswordPanel, showPasswordRule } from "./workspace/password-panel.js";
-import { initUnfinishedUploads, loadUnfinishedUploads } from "./workspace/unfinished-uploads.js";
+import { hideUploadsInProgress, initUnfinishedUploads, loadUnfinishedUploads } from "./workspace/unfinished-uploads.js";
 import { initUploadPanel, loadLimits } from "./workspace/upload-panel.js";
 
 registerMessages(workspaceMessages);
@@ -64,6 +64,7 @@ function refreshSoon() {
 const workspace = {
   me: () => state.me,
   refresh: refreshSoon,
+  uploadStarted: hideUploadsInProgress,
   currentFolder, // where uploads go: the folder the list shows
   // A 401 on an upload: GET /api/me tells whether the session is over (api()
   // then leads to the login page) or the upload's own token was at fault.
