@@ -134,5 +134,5 @@ def test_workspace_in_traditional_chinese(new_context, server):
     expect(page.get_by_role("button", name="下載 報告.txt")).to_be_visible()
     expect(page.get_by_role("button", name="登出")).to_be_visible()
     page.get_by_role("button", name="刪除 報告.txt").click()
-    expect(page.locator("#confirmText")).to_have_text("「報告.txt」將被永久刪除，無法復原。")
+    expect(page.locator("#confirmText")).to_have_text("「報告.txt」將移至垃圾桶，在被永久刪除之前都可以從那裡還原。")
     page.click("#confirmNo")
