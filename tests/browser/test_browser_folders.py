@@ -58,6 +58,20 @@ def make_folder(server, token: str, name: str, parent_id: str | None = None) -> 
     return answer.json()["data"]
 
 
+# A one-page PDF that says "Hello PDF".
+PDF = b"""%PDF-1.4
+1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj
+2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj
+3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 300 144]/Contents 4 0 R/Resources<</Font<</F1 5 0 R>>>>>>endobj
+4 0 obj<</Length 44>>stream
+BT /F1 24 Tf 20 60 Td (Hello PDF) Tj ET
+endstream endobj
+5 0 obj<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>endobj
+trailer<</Root 1 0 R>>
+%%EOF
+"""
+
+
 def row(page, name: str):
     return page.locator("#fileRows tr", has=page.get_by_text(name, exact=True))
 
@@ -167,9 +181,10 @@ def test_move_rename_zip_delete_and_restore_a_folder(page, server, tmp_path):
     expect(page.locator("#trashEmpty")).to_be_visible()
 
 
-def test_the_viewer_shows_an_image_and_text_with_next_previous_and_the_keyboard(page, server):
+def test_the_viewer_shows_an_image_a_pdf_and_text_with_next_previous_and_the_keyboard(page, server):
     _, token = server.account()
     upload(server, token, "z-notes.txt", "héllo <b>not bold</b>\n".encode(), "text/plain")
+    upload(server, token, "m-letter.pdf", PDF, "application/pdf")
     upload(server, token, "a-picture.png", png(), "image/png")
     upload(server, token, "data.bin", b"\0\1", "application/octet-stream")
     open_workspace(page, server, token)
@@ -183,15 +198,19 @@ def test_the_viewer_shows_an_image_and_text_with_next_previous_and_the_keyboard(
     image = viewer.locator("img.viewer-media")
     expect(image).to_be_visible()
     page.wait_for_function("() => document.querySelector('#viewerBody img').naturalWidth === 8")
-    expect(page.locator("#viewerPosition")).to_have_text("1 of 2")
+    expect(page.locator("#viewerPosition")).to_have_text("1 of 3")
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "viewer-image.png"))
 
     page.keyboard.press("ArrowRight")
+    expect(viewer.locator("iframe.viewer-media")).to_have_attribute("title", "m-letter.pdf")
+    page.screenshot(path=str(SCREENSHOTS / "viewer-pdf.png"))
+    viewer.get_by_role("button", name="Next").click()
     text = viewer.locator("pre.viewer-text")
     expect(text).to_have_text("héllo <b>not bold</b>\n")  # shown as text, never as markup
     expect(viewer.locator("b")).to_have_count(0)
     expect(page.locator("#viewerTitle")).to_have_text("z-notes.txt")
+    page.keyboard.press("ArrowLeft")
     page.keyboard.press("ArrowLeft")
     expect(image).to_be_visible()
     page.keyboard.press("Escape")

@@ -86,8 +86,10 @@ export function initViewer({ download }) {
   $("viewerNext").addEventListener("click", () => step(1));
   $("viewerClose").addEventListener("click", () => dialog.close());
   $("viewerDownload").addEventListener("click", () => download(viewer.files[viewer.index]));
-  dialog.addEventListener("keydown", (event) => {
-    if (event.target.closest("video, audio")) return; // their own arrow keys seek and set the volume
+  // On the document, not the dialog: the button that had focus may just have
+  // been disabled (the last file reached), which leaves the focus outside it.
+  document.addEventListener("keydown", (event) => {
+    if (!dialog.open || event.target.closest("video, audio, input")) return; // media keys seek and set the volume
     if (event.key === "ArrowLeft") step(-1);
     if (event.key === "ArrowRight") step(1);
   });
