@@ -36,15 +36,23 @@ SEARCH_TARGET_MS = 50.0
 ZIP_TARGET_RATIO = 0.7
 
 
-def insert_tree(database: Path, user_id: int, total: int, big: int) -> dict:
-    """Folders big/, small/, empty/, parking/ and ``total`` file rows: ``big`` in big/, 10 in small/, the rest on top."""
+def insert_tree(data_dir: Path, user_id: int, total: int, big: int) -> dict:
+    """Folders big/, small/, empty/, parking/ and ``total`` files: ``big`` in big/, 10 in small/, the rest on top.
+
+    Each row gets an empty file under files/: the start-up reconciliation
+    removes rows whose bytes are missing.
+    """
     now = time.time()
     folders = {name: secrets.token_hex(16) for name in ("big", "small", "empty", "parking")}
     placed = [folders["big"]] * big + [folders["small"]] * SMALL_FOLDER_FILES
     placed += [None] * (total - len(placed))
     rows = [(secrets.token_hex(16), user_id, f"file-{n:06d}.txt", 1000 + n, "0" * 64, "text/plain", now - total + n,
              folder) for n, folder in enumerate(placed)]
-    with sqlite3.connect(database) as connection:
+    owned = data_dir / "files" / str(user_id)
+    owned.mkdir(parents=True, exist_ok=True)
+    for row in rows:
+        (owned / row[0]).touch()
+    with sqlite3.connect(data_dir / "authupload.db") as connection:
         connection.executemany(
             "INSERT INTO folders (id, user_id, parent_id, name, name_key, created_at) VALUES (?, ?, NULL, ?, ?, ?)",
             [(folder_id, user_id, name, name, now) for name, folder_id in folders.items()])
@@ -123,7 +131,7 @@ def listing_figures(workdir: Path, quick: bool) -> list[Figure]:
         server.stop()
     with sqlite3.connect(data_dir / "authupload.db") as connection:
         (user_id,) = connection.execute("SELECT id FROM users WHERE username = ?", (username,)).fetchone()
-    folders = insert_tree(data_dir / "authupload.db", user_id, total, big)
+    folders = insert_tree(data_dir, user_id, total, big)
 
     server = start_server(workdir, "--bcrypt-cost", "4", data_dir=data_dir)
     figures = []
