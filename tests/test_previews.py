@@ -77,3 +77,10 @@ def test_inline_type_table():
     assert inline_type("text/markdown") == "text/plain; charset=utf-8"
     assert inline_type("image/svg+xml") is None
     assert inline_type("text") is None
+
+
+def test_a_link_request_body_over_the_json_limit_is_413(client, user):
+    file = stored(client, user, "image/png")
+    response = client.post(f"/api/files/{file['id']}/link", b"{" + b" " * 70_000 + b"}", headers={
+        **user["headers"], "Content-Type": "application/json"}, status=413)
+    assert response.json["data"] == {"error": "body_too_large"}
