@@ -49,13 +49,22 @@ def test_bytes_in_files_that_no_row_knows_are_removed(app, client, user, service
     assert audit_data_dir(services.config.data_dir) == []
 
 
-def test_a_row_whose_bytes_are_gone_is_removed_and_usage_recounted(app, client, user, services):
+def test_a_row_whose_bytes_are_gone_is_reported_and_kept(app, client, user, services, caplog):
+    """Our own steps never make one; an unmounted files/ folder must not cost every row."""
     files = client.post("/api/files", headers=user["headers"],
                         upload_files=[("file", "a.txt", b"aaaa"), ("file", "b.txt", b"bb")]).json["data"]["files"]
     services.storage.path_of(user["id"], files[0]["id"]).unlink()
     reconcile_now(app)
+    assert "1 file rows have no bytes" in caplog.text
+    assert client.get("/api/files", headers=user["headers"]).json["data"]["total"] == 2
+
+
+def test_usage_counters_are_recounted_from_the_rows(app, client, user, services):
+    client.post("/api/files", headers=user["headers"], upload_files=[("file", "a.txt", b"aaaa")])
+    services.database.execute("UPDATE users SET file_count = 7, file_bytes = 9 WHERE id = ?", (user["id"],))
+    reconcile_now(app)
     usage = client.get("/api/me", headers=user["headers"]).json["data"]["usage"]
-    assert (usage["files"], usage["bytes"]) == (1, 2)
+    assert (usage["files"], usage["bytes"]) == (1, 4)
     assert audit_data_dir(services.config.data_dir) == []
 
 
@@ -98,12 +107,25 @@ def test_it_runs_only_when_no_other_process_serves_the_directory(tmp_path):
     (tmp_path / "serving.lock").touch()
     other = os.open(tmp_path / "serving.lock", os.O_RDWR)
     try:
-        fcntl.flock(other, fcntl.LOCK_SH)  # another server process, alive
-        descriptor, alone = reconcile.hold_data_dir(tmp_path)
+        fcntl.flock(other, fcntl.LOCK_SH)  # another server process, alive, perhaps mid-commit
+        descriptor, needed = reconcile.hold_data_dir(tmp_path)
         os.close(descriptor)
-        assert alone is False
+        assert needed is False
     finally:
         os.close(other)  # that process is gone (the kernel drops its lock, even after kill -9)
-    descriptor, alone = reconcile.hold_data_dir(tmp_path)
+    descriptor, needed = reconcile.hold_data_dir(tmp_path)
     os.close(descriptor)
-    assert alone is True
+    assert needed is True
+
+
+def test_it_is_skipped_after_a_clean_stop_and_runs_after_any_other(tmp_path):
+    descriptor, needed = reconcile.hold_data_dir(tmp_path)
+    assert needed is True  # a first start: nobody said the last stop was clean
+    reconcile.mark_clean_exit(descriptor)
+    os.close(descriptor)
+    descriptor, needed = reconcile.hold_data_dir(tmp_path)
+    assert needed is False
+    os.close(descriptor)  # dies without marking: as after kill -9
+    descriptor, needed = reconcile.hold_data_dir(tmp_path)
+    os.close(descriptor)
+    assert needed is True

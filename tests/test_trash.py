@@ -295,3 +295,13 @@ def test_files_in_the_trash_count_toward_the_bound_on_files(make_config):
     assert forms.upload(client, user, ("c", b"c"), status=413).json["data"]["error"] == "too_many_files"
     client.delete(f"/api/trash/file/{first['id']}", headers=user["headers"])
     forms.upload(client, user, ("c", b"c"))
+
+
+def test_an_account_with_folders_and_a_trash_is_deleted_whole(app, client, user, tree):
+    """Deleting the account row (as the admin's deletion does) takes folders, files and trash items with it."""
+    client.delete(f"/api/files/{tree['b']['id']}", headers=user["headers"])
+    client.delete(f"/api/folders/{tree['photos']['id']}", headers=user["headers"])
+    database = app.services.database
+    database.execute("DELETE FROM users WHERE id = ?", (user["id"],))
+    for table in ("files", "folders"):
+        assert database.execute(f"SELECT count(*) FROM {table} WHERE user_id = ?", (user["id"],)).fetchone()[0] == 0

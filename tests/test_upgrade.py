@@ -18,6 +18,7 @@ import json
 import shutil
 from pathlib import Path
 
+import jwt
 import pytest
 
 from authupload import create_app
@@ -140,3 +141,58 @@ def test_the_committed_data_is_the_release_s_own_and_stays_small():
     names = {path.relative_to(DATA / "datadir-v1").parts[0] for path in (DATA / "datadir-v1").rglob("*")}
     assert names == {"authupload.db", "secret.key", "files", "partial"}
     assert sum(path.stat().st_size for path in (DATA / "datadir-v1").rglob("*") if path.is_file()) < 200_000
+
+
+# --- migration 5: user ids never reused, an account key in every token -----------------
+
+
+def test_every_account_gets_its_own_random_key_and_keeps_its_id_and_files(upgraded):
+    app, client = upgraded
+    rows = app.services.database.execute("SELECT id, username, account_key FROM users").fetchall()
+    assert sorted(row["username"] for row in rows) == sorted(MANIFEST["accounts"])
+    keys = [row["account_key"] for row in rows]
+    assert len(set(keys)) == len(keys) and all(len(key) == 32 and int(key, 16) >= 0 for key in keys)
+    for row in rows:  # the id a token names is the one the account had, and its files still point at it
+        me = client.get("/api/me", headers=log_in(client, row["username"])).json["data"]
+        assert me["id"] == row["id"]
+
+
+def test_the_newest_accounts_id_is_never_handed_out_again(upgraded):
+    app, client = upgraded
+    database = app.services.database
+    newest = database.execute("SELECT max(id) FROM users").fetchone()[0]
+    database.execute("DELETE FROM users WHERE id = ?", (newest,))
+    successor = Auth(client).register("successor1")
+    assert successor["id"] > newest
+
+
+def test_an_old_token_without_an_account_key_is_refused(upgraded):
+    """A token issued before the upgrade names no account key: one new login, never another account."""
+    app, client = upgraded
+    username = next(iter(MANIFEST["accounts"]))
+    claims = app.services.tokens.verify(Auth(client).login(username, MANIFEST["password"]))
+    del claims["acct"]
+    old = jwt.encode(claims, app.services.tokens.key, algorithm="HS256")
+    response = client.get("/api/me", headers=Auth.bearer(old), expect_errors=True)
+    assert response.status_int == 401
+    assert response.json["data"]["error"] == "token_invalid"
+
+
+# --- migration 7: roles, disabled accounts and per-user quotas -------------------------
+
+
+def test_old_accounts_become_enabled_plain_users_on_the_default_quota_and_are_found_by_search(upgraded, make_config):
+    """Migration 7 (operators): admin 0, disabled 0, quota NULL for old rows; the name index holds them all."""
+    app, client = upgraded
+    for username in MANIFEST["accounts"]:
+        me = client.get("/api/me", headers=log_in(client, username)).json["data"]
+        assert me["admin"] is False
+        assert me["usage"]["quota_bytes"] == make_config().quota_bytes
+    database = app.services.database
+    database.execute("UPDATE users SET admin = 1 WHERE username = ?", (next(iter(MANIFEST["accounts"])),))
+    headers = log_in(client, next(iter(MANIFEST["accounts"])))
+    for username in MANIFEST["accounts"]:
+        found = client.get("/api/admin/users", headers=headers, params={"q": username[1:]}).json["data"]["users"]
+        assert username in [user["username"] for user in found]
+    changed = database.execute("SELECT count(*) FROM users WHERE disabled = 1 OR quota_bytes IS NOT NULL")
+    assert changed.fetchone()[0] == 0

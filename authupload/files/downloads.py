@@ -29,12 +29,9 @@ from urllib.parse import quote
 
 from ..accounts.tokens import DOWNLOAD
 from ..web.http import (MAX_DECIMAL_DIGITS, HTTPError, Request, Response, envelope, http_date, not_modified,
-                        parse_decimal, parse_http_date, unauthorized)
+                        parse_http_date, query_number, unauthorized)
 from .previews import inline_type
 
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 500
-MAX_OFFSET = 2**63 - 1  # SQLite's largest integer: a bigger OFFSET would be a 500, not a 400
 # RFC 9110 §14.1.2: byte-range-spec "first-last", "first-" or suffix "-length"; digits are ASCII.
 SINGLE_BYTE_RANGE = re.compile(r"([0-9]*)-([0-9]*)")
 # RFC 8187 §3.2.1 attr-char, minus what quote() always keeps (letters, digits, "_.-~").
@@ -103,17 +100,6 @@ def link_claims(request: Request, claim: str, value: str) -> dict:
 
 
 # --- query parameters ------------------------------------------------------------
-
-
-def query_number(request: Request, name: str, default: int, minimum: int, maximum: int) -> int:
-    """A whole-number query parameter within bounds, its default if absent, else 400 ``invalid_query``."""
-    text = request.query.get(name)
-    if text is None:
-        return default
-    number = parse_decimal(text)
-    if number is None or not minimum <= number <= maximum:
-        raise HTTPError(400, "invalid_query", field=name)
-    return number
 
 
 # --- serving a file's bytes ---------------------------------------------------------

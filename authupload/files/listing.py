@@ -2,7 +2,7 @@
 
 How it works
 ------------
-``GET /api/files`` reads one range of one index. Migration 7 keeps an index of
+``GET /api/files`` reads one range of one index. Migration 9 keeps an index of
 live files per sort key (date, size, name), both over all of a user's files and
 per folder, so every listing is "walk this index from here, take ``limit``".
 
@@ -35,8 +35,7 @@ import hashlib
 import hmac
 import json
 
-from ..web.http import HTTPError, Request, Response, envelope
-from .downloads import DEFAULT_PAGE_SIZE, MAX_OFFSET, MAX_PAGE_SIZE, query_number
+from ..web.http import HTTPError, Request, Response, envelope, page_bounds
 from .folders import ROOT, find_folder
 from .storage import file_json
 
@@ -111,8 +110,7 @@ def list_files(request: Request) -> Response:
     """
     owner = request.user_id
     query = request.query
-    limit = query_number(request, "limit", DEFAULT_PAGE_SIZE, minimum=1, maximum=MAX_PAGE_SIZE)
-    offset = query_number(request, "offset", 0, minimum=0, maximum=MAX_OFFSET)
+    limit, offset = page_bounds(request)
     sort_text = query.get("sort", DEFAULT_SORT)
     sort, descending = parse_sort(sort_text)
     search = query.get("q", "")

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from ..web.http import HTTPError
 from .folders import ancestors, check_depth, ensure_path, resolve_parent
-from .hashing import BackgroundSha256
+from .hashing import BackgroundSha256, file_sha256
 from .storage import StagedFile, new_id
 
 # Running hashes kept at once (a few hundred bytes each): far more than uploads in flight,
@@ -173,6 +173,21 @@ class OpenUploads:
         if open_uploads >= self.config.max_open_uploads_per_user:
             raise HTTPError(429, "too_many_uploads")
         self.storage.check_file_count(user_id, 1, connection)
+
+    def record_received(self, upload, offset: int, running: BackgroundSha256 | None) -> None:
+        """The upload's bytes up to ``offset`` are on disk (fsynced): record them, and finish the upload if full.
+
+        ``running`` is the hash of those bytes, or None if this process has not
+        seen them all (see RunningHashes): then the file is read back.
+        """
+        if offset == upload["length"] and upload["file_id"] is None:
+            if running is None:
+                sha256 = file_sha256(self.partial_path(upload["id"]), self.config.read_chunk_bytes)
+            else:
+                sha256 = running.hexdigest()
+            self.complete(upload, sha256)  # records the final offset together with the file
+        elif offset != upload["offset"]:
+            self.record_offset(upload["id"], offset, running)
 
     def record_offset(self, upload_id: str, offset: int, running: BackgroundSha256 | None) -> None:
         """The bytes up to ``offset`` are on disk: say so, and keep their hash for the next chunk."""

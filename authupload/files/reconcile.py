@@ -11,9 +11,10 @@ finishes or undoes it:
   died before the bytes). Nobody can reach them: they are removed — the commit
   is undone, the deletion finished. A tus upload whose completion was undone
   this way finds its partial file gone and starts again from offset 0 (below).
-- **a row without its bytes**: never made by our own order of steps, but a
-  restore or a hand-edited directory can; the row is removed, so no listing
-  offers a file that cannot be served.
+- **a row without its bytes**: never made by our own order of steps; a
+  restore or a hand-edited directory can. Such rows are only reported (a files/
+  folder not mounted yet must not cost every row): scripts/restore.py
+  --verify-only names them for the operator.
 - **an open upload whose partial file disagrees with its offset**: bytes are
   written and fsynced before the offset says so, so a crash leaves the file
   longer (cut back to the offset), or — after an undone completion — missing
@@ -28,6 +29,10 @@ process serves this directory. Each holds a shared ``flock`` on
 ``<data_dir>/serving.lock`` while it lives; the one that can take it
 exclusively at start is alone, reconciles, then holds it shared like the rest.
 The kernel drops a dead process's lock, even after ``kill -9``.
+
+It walks every stored file, so it only runs when needed: the last process to
+stop cleanly writes ``clean`` into ``serving.lock``, and a start that finds
+anything else there (a crash, a kill, a first start) reconciles.
 """
 
 from __future__ import annotations
@@ -40,22 +45,41 @@ from pathlib import Path
 log = logging.getLogger("authupload")
 
 
+CLEAN_EXIT = b"clean"
+
+
 def hold_data_dir(data_dir: Path) -> tuple[int, bool]:
-    """Hold ``serving.lock`` shared for this process's life; returns (its descriptor, whether we were alone)."""
+    """Hold ``serving.lock`` shared for this process's life; returns (its descriptor, whether to reconcile).
+
+    True when this process is alone on the directory and the last one there
+    did not stop cleanly; the mark is wiped either way, as we are running now.
+    """
     descriptor = os.open(data_dir / "serving.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        alone = True
     except BlockingIOError:
-        alone = False
+        needed = False  # another process serves the directory: it may be mid-commit
+    else:
+        needed = os.pread(descriptor, len(CLEAN_EXIT), 0) != CLEAN_EXIT
+        os.ftruncate(descriptor, 0)
     fcntl.flock(descriptor, fcntl.LOCK_SH)  # from exclusive, or waiting for the one reconciling to finish
-    return descriptor, alone
+    return descriptor, needed
+
+
+def mark_clean_exit(descriptor: int) -> None:
+    """At a clean stop: if no other process still serves the directory, the next start needs no check."""
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return  # another process goes on serving; the last to stop writes the mark
+    os.pwrite(descriptor, CLEAN_EXIT, 0)
+    os.fsync(descriptor)
 
 
 def reconcile(database, storage, uploads) -> None:
     """Finish or undo what a crash interrupted (see the module's opening words). Call when alone."""
     _remove_orphan_files(database, storage)
-    _remove_rows_without_bytes(database, storage)
+    _report_rows_without_bytes(database, storage)
     _repair_open_uploads(database, uploads)
     _remove_orphan_partials(database, storage)
     _recount_usage(database)
@@ -71,11 +95,12 @@ def _remove_orphan_files(database, storage) -> None:
                 path.unlink()
 
 
-def _remove_rows_without_bytes(database, storage) -> None:
-    for row in database.execute("SELECT user_id, id FROM files").fetchall():
-        if not storage.path_of(row["user_id"], row["id"]).is_file():
-            log.warning("reconcile: removed the row of file %s, whose bytes are missing", row["id"])
-            database.execute("DELETE FROM files WHERE id = ?", (row["id"],))
+def _report_rows_without_bytes(database, storage) -> None:
+    missing = [row["id"] for row in database.execute("SELECT user_id, id FROM files")
+               if not storage.path_of(row["user_id"], row["id"]).is_file()]
+    if missing:
+        log.error("reconcile: %d file rows have no bytes under files/ (first: %s); check the data directory"
+                  " (scripts/restore.py --verify-only)", len(missing), missing[0])
 
 
 def _repair_open_uploads(database, uploads) -> None:

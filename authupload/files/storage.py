@@ -197,16 +197,18 @@ class Storage:
         """Files and bytes stored, in the trash, and reserved by open resumable uploads."""
         connection = connection or self.database.connection()
         # The counters are kept by triggers on the files table (db.py, migrations 3
-        # and 7): no sum over every file. Open uploads are few: their sum is cheap.
-        files, stored, trash_files, trash_bytes, reserved = connection.execute(
+        # and 9): no sum over every file. Open uploads are few: their sum is cheap.
+        # An account's own quota (set by an admin or its invite) overrides the server's default.
+        files, stored, trash_files, trash_bytes, reserved, quota = connection.execute(
             "SELECT file_count, file_bytes, trash_files, trash_bytes,"
             " (SELECT coalesce(sum(length), 0) FROM uploads"
-            "  WHERE uploads.user_id = users.id AND file_id IS NULL AND expires_at > ?)"
+            "  WHERE uploads.user_id = users.id AND file_id IS NULL AND expires_at > ?),"
+            " coalesce(quota_bytes, ?)"
             " FROM users WHERE id = ?",
-            (self.config.clock(), user_id),
+            (self.config.clock(), self.config.quota_bytes, user_id),
         ).fetchone()
         return {"files": files, "bytes": stored, "trash_files": trash_files, "trash_bytes": trash_bytes,
-                "reserved_bytes": reserved, "quota_bytes": self.config.quota_bytes}
+                "reserved_bytes": reserved, "quota_bytes": quota}
 
     def check_room(self, user_id: int, extra_bytes: int, connection=None) -> None:
         """413 if ``extra_bytes`` more would pass the quota, 507 if the disk's free space."""

@@ -9,7 +9,7 @@ back (or goes for good) together with it. Deleting a folder therefore touches
 every row below it, once; moving or renaming never does.
 
 Files in the trash still hold their bytes and count toward the quota: the
-usage counters (triggers of migration 7) move them from ``usage.files/bytes``
+usage counters (triggers of migration 9) move them from ``usage.files/bytes``
 to ``usage.trash_files/trash_bytes`` as ``trashed_at`` changes.
 
 Each trash item keeps ``trash_path``, the names of the folders above it when it
@@ -28,8 +28,7 @@ from __future__ import annotations
 
 import json
 
-from ..web.http import HTTPError, Request, Response, envelope, iso_time
-from .downloads import DEFAULT_PAGE_SIZE, MAX_OFFSET, MAX_PAGE_SIZE, query_number
+from ..web.http import HTTPError, Request, Response, envelope, iso_time, page_bounds
 from .folders import MAX_FOLDER_DEPTH, ancestors, child_named, ensure_path, find_folder, name_key
 from .storage import owned_row
 
@@ -221,8 +220,7 @@ def delete_folder(request: Request) -> Response:
 
 def list_trash(request: Request) -> Response:
     """``GET /api/trash``: the items, newest deletion first, each with when it will be purged."""
-    limit = query_number(request, "limit", DEFAULT_PAGE_SIZE, minimum=1, maximum=MAX_PAGE_SIZE)
-    offset = query_number(request, "offset", 0, minimum=0, maximum=MAX_OFFSET)
+    limit, offset = page_bounds(request)
     rows, total = trash_items(request.app.database.connection(), request.user_id, limit, offset)
     config = request.app.config
     items = [{"kind": row["kind"], "id": row["id"], "name": row["name"], "size": row["size"],
