@@ -263,3 +263,16 @@ def test_two_factor_changes_are_in_my_activity_without_any_code(client, auth, us
     written = json.dumps(events)
     for secret_value in [secret, code, *recovery_codes, user["token"]]:
         assert secret_value not in written
+
+
+def test_activity_total_follows_events_as_they_come_and_go(client, auth, user, app, clock):
+    from authupload.accounts.audit import remove_old_events
+    for _ in range(3):
+        login(client, auth, user)
+    assert activity(client, user["headers"])["total"] == 5  # registration, four logins
+    clock.advance(3600)
+    latest = login(client, auth, user)
+    with app.services.database.transaction() as connection:
+        assert remove_old_events(connection, clock(), 1800) == 5  # all but the newest login
+    data = activity(client, latest)
+    assert data["total"] == len(data["events"]) == 1
