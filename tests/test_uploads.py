@@ -9,6 +9,7 @@ import pytest
 import webtest
 
 from authupload import create_app
+from authupload.files import hashing
 from authupload.files.hashing import BackgroundSha256
 
 import forms
@@ -49,7 +50,7 @@ def test_upload_returns_the_file_shape(client, user):
     assert response.json["code"] == 200
     assert response.json["message"] == "Uploaded."
     (file,) = response.json["data"]["files"]
-    assert set(file) == {"id", "name", "size", "sha256", "content_type", "uploaded_at"}
+    assert set(file) == {"id", "name", "size", "sha256", "content_type", "uploaded_at", "folder_id"}
     assert (file["name"], file["size"], file["sha256"], file["content_type"]) == (
         "hello.txt", len(data), sha256(data), "text/plain")
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", file["uploaded_at"])
@@ -362,6 +363,16 @@ def test_the_background_sha256_equals_hashlib_chunk_for_chunk():
         background.update(chunk)
     assert background.hexdigest() == hashlib.sha256(b"".join(chunks)).hexdigest()
     assert halfway.hexdigest() == hashlib.sha256(b"".join(chunks[:3])).hexdigest()
+
+
+def test_the_background_sha256_holds_a_bounded_queue_of_unhashed_bytes():
+    chunks = [bytes([n]) * (1 << 20) for n in range(40)]
+    background = BackgroundSha256()
+    for chunk in chunks:
+        background.update(chunk)  # the event loop's call: it waits only past the bound
+        assert background.queued_bytes <= hashing.MAX_QUEUED_BYTES + len(chunk)
+    assert background.hexdigest() == hashlib.sha256(b"".join(chunks)).hexdigest()
+    assert background.queued_bytes == 0
 
 
 

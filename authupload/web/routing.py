@@ -38,12 +38,15 @@ class Route:
     pattern: str
     handler: Callable[[Request], Response]
     auth: tuple[str, ...] = ()  # token purposes accepted; empty: no token needed
-    body: str = ""  # what the request carries: "json", "multipart", "chunk", "optional chunk" or nothing
+    body: str = ""  # what the request carries: "json", "optional json", "multipart", "chunk", "optional chunk" or nothing
     summary: str = ""
     headers: tuple[tuple[str, str], ...] = ()  # on every response of this route, errors included
     # Checks on the headers alone, run before the body is read (early.py): raise
     # the HTTPError the handler would end with, whatever the body.
     before_body: Callable[[Request], None] | None = None
+    # Where the body goes once before_body has passed (early.py): a BodyReceiver
+    # that stores it as it arrives, or None to let waitress spool it.
+    receive_body: Callable[[Request], object] | None = None
 
     @property
     def regex(self) -> re.Pattern:
