@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 from .accounts import handlers as accounts
+from .accounts import security_handlers as security
 from .accounts.audit import remove_old_events
 from .admin import handlers as admin
 from .accounts.passwords import HashGate, PasswordHasher
@@ -20,7 +21,7 @@ from .accounts.tokens import ACCESS, UPLOAD, TokenService, load_signing_key
 from .config import Config
 from .db import Database
 from .files import downloads as files
-from .files import reconcile, resumable, uploads
+from .files import archive, folders, listing, reconcile, resumable, trash, uploads
 from .files.open_uploads import OpenUploads
 from .files.storage import Storage
 from .web import meta
@@ -38,10 +39,28 @@ ROUTES = [
     Route("POST", "/api/register", accounts.register, body="json", summary="Create an account."),
     Route("POST", "/api/login", accounts.login, body="json", summary="Exchange username and password for a token."),
     Route("GET", "/api/me", accounts.me, SIGNED_IN, summary="Who I am and how much I store."),
-    Route("POST", "/api/logout", accounts.logout, SIGNED_IN, summary="Revoke this token."),
+    Route("POST", "/api/logout", accounts.logout, SIGNED_IN,
+          summary="End this session: its tokens, refreshed ones included, are refused."),
     Route("POST", "/api/password", accounts.change_password, SIGNED_IN, body="json",
           summary="Change the password; every earlier token and link dies."),
     Route("POST", "/api/token/refresh", accounts.refresh_token, SIGNED_IN, summary="A fresh token for this session."),
+    # account security: two-factor sign-in, sessions, activity
+    Route("POST", "/api/login/totp", security.login_totp, body="json",
+          summary="The second login step: mfa_token and a code (or a recovery code)."),
+    Route("POST", "/api/totp/setup", security.totp_setup, SIGNED_IN, body="json",
+          summary="A new TOTP secret and its otpauth:// URI, behind the password; not on yet."),
+    Route("POST", "/api/totp/enable", security.totp_enable, SIGNED_IN, body="json",
+          summary="Turn two-factor sign-in on with a first code; ten recovery codes, shown once."),
+    Route("POST", "/api/totp/disable", security.totp_disable, SIGNED_IN, body="json",
+          summary="Turn two-factor sign-in off (password and a code)."),
+    Route("POST", "/api/totp/recovery-codes", security.totp_recovery_codes, SIGNED_IN, body="json",
+          summary="Ten new recovery codes (password and a code); the old ones die."),
+    Route("GET", "/api/sessions", security.list_sessions, SIGNED_IN, summary="Where I am signed in."),
+    Route("DELETE", "/api/sessions", security.end_other_sessions, SIGNED_IN,
+          summary="End every session but this one."),
+    Route("DELETE", "/api/sessions/{session_id}", security.end_session, SIGNED_IN,
+          summary="End one of my sessions; its tokens are refused at once."),
+    Route("GET", "/api/activity", security.activity, SIGNED_IN, summary="My account's audit events, newest first."),
     # files
     Route("POST", "/api/files", uploads.upload_files, SIGNED_IN, body="multipart", summary="Upload files (multipart).",
           before_body=uploads.refuse_before_body,
@@ -50,13 +69,35 @@ ROUTES = [
           summary="Upload files; the tutorial's path, with an optional filename rename.",
           before_body=uploads.refuse_before_body,
           receive_body=uploads.receive_binary_as_it_arrives),
-    Route("GET", "/api/files", files.list_files, SIGNED_IN, summary="My files, newest first."),
-    Route("GET", "/api/files/{file_id}", files.download_file, SIGNED_IN, summary="A file's bytes (Range, ETag)."),
-    Route("DELETE", "/api/files/{file_id}", files.delete_file, SIGNED_IN, summary="Delete a file."),
-    Route("POST", "/api/files/{file_id}/link", files.create_link, SIGNED_IN,
-          summary="A short-lived download link that needs no header."),
+    Route("GET", "/api/files", listing.list_files, SIGNED_IN,
+          summary="My files: by folder or all, searched, sorted, paged by offset or cursor."),
+    Route("GET", "/api/files/{file_id}", files.download_file, SIGNED_IN,
+          summary="A file's bytes (Range, ETag); ?inline=1 previews the safe types."),
+    Route("PATCH", "/api/files/{file_id}", folders.update_file, SIGNED_IN, body="json",
+          summary="Rename a file or move it to another folder."),
+    Route("DELETE", "/api/files/{file_id}", trash.delete_file, SIGNED_IN, summary="Move a file to the trash."),
+    Route("POST", "/api/files/{file_id}/link", files.create_link, SIGNED_IN, body="optional json",
+          summary="A short-lived download (or, with inline, preview) link that needs no header."),
     Route("GET", "/api/files/{file_id}/download", files.download_by_link,
           summary="Download through a link (?token=…)."),
+    # folders and the trash
+    Route("POST", "/api/folders", folders.create_folder, SIGNED_IN, body="json", summary="Create a folder."),
+    Route("GET", "/api/folders/{folder_id}", folders.show_folder, SIGNED_IN,
+          summary="A folder (or root), its path from the top and its subfolders."),
+    Route("PATCH", "/api/folders/{folder_id}", folders.update_folder, SIGNED_IN, body="json",
+          summary="Rename a folder or move it, never into itself."),
+    Route("DELETE", "/api/folders/{folder_id}", trash.delete_folder, SIGNED_IN,
+          summary="Move a folder and everything in it to the trash."),
+    Route("POST", "/api/archive", archive.create_archive, SIGNED_IN, body="json",
+          summary="A short-lived link to a ZIP of chosen files and folders."),
+    Route("GET", "/api/archive/{archive_id}", archive.download_archive,
+          summary="The ZIP, streamed as it is built (?token=…)."),
+    Route("GET", "/api/trash", trash.list_trash, SIGNED_IN, summary="What the trash holds, newest first."),
+    Route("POST", "/api/trash/{kind}/{item_id}/restore", trash.restore_item, SIGNED_IN,
+          summary="Put a trashed file or folder back where it was."),
+    Route("DELETE", "/api/trash/{kind}/{item_id}", trash.purge_item, SIGNED_IN,
+          summary="Delete a trashed file or folder for good."),
+    Route("DELETE", "/api/trash", trash.empty_trash, SIGNED_IN, summary="Empty the trash."),
     # resumable uploads (tus 1.0); every answer carries Tus-Resumable, errors included
     Route("OPTIONS", "/api/uploads", resumable.describe_server, headers=TUS,
           summary="tus: versions, extensions, limits."),
@@ -138,6 +179,7 @@ def create_app(config: Config):
         uploads=uploads,
         routes=ROUTES,
     )
+    trash.purge_expired(services)
     router = Router(ROUTES, services, fallback=serve_public)
     app = bearer(router, services.tokens)
     app = cors(app, config.cors_origins, config.cors_max_age_seconds)

@@ -145,7 +145,8 @@ def human_bytes(count: float) -> str:
 def users_list(box: Box, args) -> None:
     rows, total = users.list_users(box.database.connection(), "", -1, 0)
     found = [users.user_json(row, box.config.quota_bytes) for row in rows]
-    lines = [f"{'ID':>6}  {'NAME':<32}  {'ROLE':<5}  {'STATE':<8}  {'FILES':>7}  {'STORED':>10}  {'QUOTA':>10}  LAST LOGIN"]
+    lines = [f"{'ID':>6}  {'NAME':<32}  {'ROLE':<5}  {'STATE':<8}  {'FILES':>7}  {'STORED':>10}  {'QUOTA':>10}  "
+             "LAST LOGIN"]
     for user in found:
         lines.append(
             f"{user['id']:>6}  {user['username']:<32}  {'admin' if user['admin'] else 'user':<5}  "
@@ -297,7 +298,8 @@ def argument_parser() -> argparse.ArgumentParser:
     invites_parser = areas.add_parser("invites", help="create, list or revoke invite codes")
     invite_commands = invites_parser.add_subparsers(dest="command", required=True)
     create = invite_commands.add_parser("create", parents=[common], help="a new code and its register link")
-    create.add_argument("--uses", type=uses, default=1, metavar="N", help="registrations it allows (1–1000, default 1)")
+    create.add_argument("--uses", type=uses, default=1, metavar="N",
+                        help="registrations it allows (1–1000, default 1)")
     create.add_argument("--expires", type=invite_lifetime, default=DEFAULT_INVITE_SECONDS, metavar="DURATION",
                         help="how long it works (default 7d, at most 90d)")
     create.add_argument("--quota", type=size, metavar="SIZE", help="quota of the accounts it creates")

@@ -537,6 +537,8 @@ def show_jwt(norm: Normaliser, placeholder: str) -> str:
     for key, value in claims.items():
         if key == "jti":
             value = "<random, 22 characters>"
+        elif key == "sid":
+            value = "<the session's id: random, 22 characters>"
         elif key in ("iat", "auth_time") and value == iat:
             value = "<iat: now, in seconds since 1970>"
         elif key == "exp" and isinstance(iat, int):

@@ -18,6 +18,7 @@ import json
 import shutil
 from pathlib import Path
 
+import jwt
 import pytest
 
 from authupload import create_app
@@ -89,8 +90,109 @@ def test_the_open_upload_is_listed_and_resumes_into_the_right_file(upgraded):
     assert usage["bytes"] == owner_files["usage"]["bytes"] + len(data)
 
 
+# --- folders and the trash (migration 7) ----------------------------------------------------
+
+
+@pytest.mark.parametrize("username", list(MANIFEST["accounts"]))
+def test_every_file_is_at_the_top_level_with_nothing_in_the_trash(upgraded, username):
+    _, client = upgraded
+    headers = log_in(client, username)
+    expected = MANIFEST["accounts"][username]["files"]
+    top = client.get("/api/files", params={"folder_id": "root", "limit": 500}, headers=headers).json["data"]
+    assert top["total"] == len(expected)
+    assert {f["id"] for f in top["files"]} == {f["id"] for f in expected}
+    assert all(f["folder_id"] is None for f in top["files"])
+    for file in expected:
+        body = client.get(f"/api/files/{file['id']}", headers=headers).body
+        assert hashlib.sha256(body).hexdigest() == file["sha256"], file["name"]
+    assert client.get("/api/folders/root", headers=headers).json["data"]["folders"] == []
+    assert client.get("/api/trash", headers=headers).json["data"] == {"items": [], "total": 0}
+    usage = client.get("/api/me", headers=headers).json["data"]["usage"]
+    assert (usage["trash_files"], usage["trash_bytes"]) == (0, 0)
+
+
+def test_an_upgraded_file_moves_into_a_folder_and_back_from_the_trash(upgraded):
+    _, client = upgraded
+    username = next(name for name, account in MANIFEST["accounts"].items() if account["files"])
+    headers = log_in(client, username)
+    file = MANIFEST["accounts"][username]["files"][0]
+    folder = client.post_json("/api/folders", {"name": "kept"}, headers=headers).json["data"]
+    client.patch_json(f"/api/files/{file['id']}", {"folder_id": folder["id"]}, headers=headers)
+    client.delete(f"/api/folders/{folder['id']}", headers=headers)
+    client.post(f"/api/trash/folder/{folder['id']}/restore", headers=headers)
+    (moved,) = client.get("/api/files", params={"folder_id": folder["id"]}, headers=headers).json["data"]["files"]
+    assert moved["id"] == file["id"]
+    assert hashlib.sha256(client.get(f"/api/files/{file['id']}", headers=headers).body).hexdigest() == file["sha256"]
+
+
+def test_the_open_upload_completes_at_the_top_level(upgraded):
+    _, client = upgraded
+    upload = MANIFEST["open_upload"]
+    headers = {**log_in(client, upload["owner"]), **TUS}
+    data = bytes.fromhex(upload["data_hex"])
+    done = client.patch(upload["location"], data[upload["offset"]:], headers={
+        **headers, "Upload-Offset": str(upload["offset"]), "Content-Type": "application/offset+octet-stream"})
+    top = client.get("/api/files", params={"folder_id": "root", "limit": 500}, headers=headers).json["data"]
+    assert done.headers["Upload-File-Id"] in {f["id"] for f in top["files"]}
+
+
 def test_the_committed_data_is_the_release_s_own_and_stays_small():
     """Nothing of a running process (tmp/, WAL files) is committed, and the data stays a few kilobytes."""
     names = {path.relative_to(DATA / "datadir-v1").parts[0] for path in (DATA / "datadir-v1").rglob("*")}
     assert names == {"authupload.db", "secret.key", "files", "partial"}
     assert sum(path.stat().st_size for path in (DATA / "datadir-v1").rglob("*") if path.is_file()) < 200_000
+
+
+# --- migration 5: user ids never reused, an account key in every token -----------------
+
+
+def test_every_account_gets_its_own_random_key_and_keeps_its_id_and_files(upgraded):
+    app, client = upgraded
+    rows = app.services.database.execute("SELECT id, username, account_key FROM users").fetchall()
+    assert sorted(row["username"] for row in rows) == sorted(MANIFEST["accounts"])
+    keys = [row["account_key"] for row in rows]
+    assert len(set(keys)) == len(keys) and all(len(key) == 32 and int(key, 16) >= 0 for key in keys)
+    for row in rows:  # the id a token names is the one the account had, and its files still point at it
+        me = client.get("/api/me", headers=log_in(client, row["username"])).json["data"]
+        assert me["id"] == row["id"]
+
+
+def test_the_newest_accounts_id_is_never_handed_out_again(upgraded):
+    app, client = upgraded
+    database = app.services.database
+    newest = database.execute("SELECT max(id) FROM users").fetchone()[0]
+    database.execute("DELETE FROM users WHERE id = ?", (newest,))
+    successor = Auth(client).register("successor1")
+    assert successor["id"] > newest
+
+
+def test_an_old_token_without_an_account_key_is_refused(upgraded):
+    """A token issued before the upgrade names no account key: one new login, never another account."""
+    app, client = upgraded
+    username = next(iter(MANIFEST["accounts"]))
+    claims = app.services.tokens.verify(Auth(client).login(username, MANIFEST["password"]))
+    del claims["acct"]
+    old = jwt.encode(claims, app.services.tokens.key, algorithm="HS256")
+    response = client.get("/api/me", headers=Auth.bearer(old), expect_errors=True)
+    assert response.status_int == 401
+    assert response.json["data"]["error"] == "token_invalid"
+
+
+# --- migration 7: roles, disabled accounts and per-user quotas -------------------------
+
+
+def test_old_accounts_become_enabled_plain_users_on_the_default_quota_and_are_found_by_search(upgraded, make_config):
+    """Migration 7 (operators): admin 0, disabled 0, quota NULL for old rows; the name index holds them all."""
+    app, client = upgraded
+    for username in MANIFEST["accounts"]:
+        me = client.get("/api/me", headers=log_in(client, username)).json["data"]
+        assert me["admin"] is False
+        assert me["usage"]["quota_bytes"] == make_config().quota_bytes
+    database = app.services.database
+    database.execute("UPDATE users SET admin = 1 WHERE username = ?", (next(iter(MANIFEST["accounts"])),))
+    headers = log_in(client, next(iter(MANIFEST["accounts"])))
+    for username in MANIFEST["accounts"]:
+        found = client.get("/api/admin/users", headers=headers, params={"q": username[1:]}).json["data"]["users"]
+        assert username in [user["username"] for user in found]
+    changed = database.execute("SELECT count(*) FROM users WHERE disabled = 1 OR quota_bytes IS NOT NULL")
+    assert changed.fetchone()[0] == 0

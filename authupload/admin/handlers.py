@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from ..accounts.audit import admin_actor, event_json, record_event
 from ..accounts import invites
-from ..files.downloads import DEFAULT_PAGE_SIZE, MAX_OFFSET, MAX_PAGE_SIZE, query_number
-from ..web.http import HTTPError, Request, Response, envelope, string_field
+from ..web.http import MAX_OFFSET, HTTPError, Request, Response, envelope, page_bounds, query_number, string_field
 from . import users
 from .users import Operator, check_quota_bytes
 
@@ -64,8 +63,7 @@ def boolean(body: dict, name: str) -> bool:
 def list_users(request: Request) -> Response:
     """``GET /api/admin/users?q=&limit=&offset=``: accounts by name, with their usage."""
     require_admin(request)
-    limit = query_number(request, "limit", DEFAULT_PAGE_SIZE, minimum=1, maximum=MAX_PAGE_SIZE)
-    offset = query_number(request, "offset", 0, minimum=0, maximum=MAX_OFFSET)
+    limit, offset = page_bounds(request)
     rows, total = users.list_users(request.app.database.connection(), request.query.get("q", ""), limit, offset)
     quota = request.app.config.quota_bytes
     return envelope(request.language, 200, "user_list",
@@ -174,8 +172,7 @@ def list_events(request: Request) -> Response:
     older page?" (one row beyond the page answers it).
     """
     require_admin(request)
-    limit = query_number(request, "limit", DEFAULT_PAGE_SIZE, minimum=1, maximum=MAX_PAGE_SIZE)
-    offset = query_number(request, "offset", 0, minimum=0, maximum=MAX_OFFSET)
+    limit, offset = page_bounds(request)
     user = query_number(request, "user", 0, minimum=1, maximum=MAX_OFFSET) if "user" in request.query else None
     event_type = request.query.get("type") or None
     if event_type is not None and not (len(event_type) <= MAX_EVENT_TYPE_CHARS and event_type.isascii()):

@@ -12,7 +12,10 @@ the write lock, so two admins demoting each other at once cannot both succeed.
 
 Disabling an account or resetting its password bumps ``token_version``: every
 token and download link it holds dies at once (tokens.py compares it on every
-request), and enabling the account again brings none of them back.
+request), and enabling the account again brings none of them back. Both also
+end the account's sessions (accounts/sessions.py), so its list of sessions
+starts empty. ``{"totp": false}`` removes a lost second factor
+(``second_factor.remove_second_factor``) and says so in the holder's activity.
 
 Deleting an account removes its row; the foreign keys (``ON DELETE CASCADE``)
 take its files' and uploads' rows in the same statement, and then its bytes go
@@ -28,6 +31,8 @@ import shutil
 from pathlib import Path
 
 from ..accounts.audit import record_event
+from ..accounts.second_factor import remove_second_factor
+from ..accounts.sessions import end_all_sessions
 from ..accounts.handlers import check_new_password, check_username, username_key
 from ..web.http import HTTPError, iso_time
 
@@ -48,7 +53,7 @@ def user_json(row, default_quota_bytes: int) -> dict:
     """A users row as API.md's ``<user>``."""
     return {
         "id": row["id"], "username": row["username"], "admin": bool(row["admin"]),
-        "disabled": bool(row["disabled"]), "totp": False,
+        "disabled": bool(row["disabled"]), "totp": bool(row["totp_enabled"]),
         "created_at": iso_time(row["created_at"]),
         "last_login_at": iso_time(row["last_login_at"]) if row["last_login_at"] is not None else None,
         "usage": {"files": row["file_count"], "bytes": row["file_bytes"],
@@ -150,7 +155,8 @@ def create_user(services, username: str, password: str, admin: bool, quota_bytes
 
 
 def change_user(services, user_id: int, changes: dict, operator: Operator):
-    """Apply any of ``admin``, ``disabled``, ``quota_bytes`` (already validated) at once; returns the row."""
+    """Apply any of ``admin``, ``disabled``, ``quota_bytes``, ``totp`` (False: remove a lost second
+    factor) at once, all validated already; returns the row."""
     now = services.config.clock()
     with services.database.transaction() as connection:
         user = find_user(connection, user_id)
@@ -166,6 +172,13 @@ def change_user(services, user_id: int, changes: dict, operator: Operator):
             " WHERE id = ? RETURNING *",
             (int(admin), int(disabled), quota_bytes, int(newly_disabled), user_id),
         ).fetchone()
+        if newly_disabled:
+            end_all_sessions(connection, user_id)  # its devices' session lists start empty if it comes back
+        if changes.get("totp") is False and remove_second_factor(connection, user_id):
+            # The holder's own activity says who turned it off (the API lists totp_disabled).
+            record_event(connection, now, "totp_disabled", user_id=user_id, username=user["username"],
+                         actor=operator.actor, address=operator.address)
+            user = connection.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
         record_event(connection, now, "user_changed", user_id=user_id, username=user["username"],
                      actor=operator.actor, address=operator.address, detail=changes)
     return user
@@ -183,6 +196,7 @@ def reset_password(services, user_id: int, new_password: str, operator: Operator
             (password_hash, user_id)).fetchone()
         if user is None:
             raise HTTPError(404, "not_found")  # deleted while the hash was computed
+        end_all_sessions(connection, user_id)
         record_event(connection, config.clock(), "password_reset", user_id=user_id, username=user["username"],
                      actor=operator.actor, address=operator.address)
     return user

@@ -61,6 +61,7 @@ from ..web.http import (HTTPError, Request, Response, envelope, http_date, iso_t
                         unauthorized)
 from .arriving import ArrivingChunk
 from .hashing import BackgroundSha256
+from .folders import clean_relative_path
 from .storage import clean_content_type, clean_filename
 
 TUS_VERSION = "1.0.0"
@@ -308,6 +309,9 @@ def create_upload(request: Request) -> Response:
         request.user_id, length, raw_metadata,
         name=clean_filename(metadata.get("filename", b"").decode("utf-8", "replace")),
         content_type=clean_content_type(metadata.get("filetype", b"").decode("utf-8", "replace")),
+        # API.md Folders: a target folder, and the folders a dropped file sat in below it.
+        folder_id=metadata.get("folder_id", b"").decode("utf-8", "replace") or None,
+        folder_names=clean_relative_path(metadata.get("relativePath", b"").decode("utf-8", "replace")),
     )
     try:
         upload = receive(request, upload, checksum)  # no lock needed: nobody knows this upload yet
@@ -319,6 +323,7 @@ def create_upload(request: Request) -> Response:
     upload_token = request.app.tokens.issue(
         request.user_id, claims["name"], claims["ver"], UPLOAD, config.upload_expiry_seconds,
         account_key=claims["acct"], upload=upload["id"],
+        sid=claims.get("sid"),  # API.md: it dies with the session that created it
     )
     headers = [("Location", f"/api/uploads/{upload['id']}"), ("Upload-Token", upload_token),
                *progress_headers(upload)]

@@ -254,6 +254,29 @@ def parse_decimal(text: str) -> int | None:
     return None
 
 
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+MAX_OFFSET = 2**63 - 1  # SQLite's largest integer: a bigger OFFSET would be a 500, not a 400
+
+
+def query_number(request: Request, name: str, default: int, minimum: int, maximum: int) -> int:
+    """A whole-number query parameter within bounds, its default if absent, else 400 ``invalid_query``."""
+    text = request.query.get(name)
+    if text is None:
+        return default
+    number = parse_decimal(text)
+    if number is None or not minimum <= number <= maximum:
+        raise HTTPError(400, "invalid_query", field=name)
+    return number
+
+
+def page_bounds(request: Request) -> tuple[int, int]:
+    """``?limit=&offset=`` of any listing: 50 by default, 1–500, offset from 0 (API.md, Files)."""
+    limit = query_number(request, "limit", DEFAULT_PAGE_SIZE, minimum=1, maximum=MAX_PAGE_SIZE)
+    offset = query_number(request, "offset", 0, minimum=0, maximum=MAX_OFFSET)
+    return limit, offset
+
+
 def http_date(timestamp: float) -> str:
     """Seconds since the epoch → ``"Sun, 06 Nov 1994 08:49:37 GMT"`` (RFC 9110 §5.6.7)."""
     return formatdate(timestamp, usegmt=True)

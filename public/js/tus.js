@@ -123,6 +123,7 @@ class RateMeter {
  *     onRetry: ({ delayMs, attempt }) => …,
  *     onResume: ({ offset }) => …,
  *     resumeUrl: "/api/uploads/ab12…",  // optional: continue this upload of the file
+ *     metadata: { folder_id: "…", relativePath: "photos/a.jpg" },   // more Upload-Metadata
  *   });
  *   const { fileId } = await upload.start();   // rejects with ApiError
  *   upload.cancel();                           // abort + DELETE
@@ -134,6 +135,8 @@ export class TusUpload {
     this.chunkBytes = Math.min(32 * MIB, Math.max(8 * MIB, options.chunkBytes || DEFAULT_CHUNK_BYTES));
     this.accessToken = options.accessToken || (() => localStorage.getItem("token"));
     this.owner = options.owner || "";
+    // Extra Upload-Metadata pairs: the target folder, a dropped file's path.
+    this.metadata = options.metadata || {};
     this.onProgress = options.onProgress || (() => {});
     this.onRetry = options.onRetry || (() => {});
     this.onResume = options.onResume || (() => {});
@@ -155,7 +158,8 @@ export class TusUpload {
 
   get storageKey() {
     const f = this.file;
-    return STORAGE_PREFIX + JSON.stringify([this.owner, f.name, f.size, f.lastModified]);
+    // The same file dropped into two folders is two uploads: the metadata is part of the key.
+    return STORAGE_PREFIX + JSON.stringify([this.owner, f.name, f.size, f.lastModified, this.metadata]);
   }
 
   remember() {
@@ -195,6 +199,9 @@ export class TusUpload {
   async create() {
     const metadata = ["filename " + base64Utf8(this.file.name)];
     if (this.file.type) metadata.push("filetype " + base64Utf8(this.file.type));
+    for (const [key, value] of Object.entries(this.metadata)) {
+      if (value) metadata.push(key + " " + base64Utf8(value));
+    }
     const xhr = await send("POST", this.endpoint, {
       headers: {
         ...this.commonHeaders(this.accessToken()),
@@ -219,6 +226,14 @@ export class TusUpload {
       headers: this.commonHeaders(),
       holder: this.holder,
     });
+    if (xhr.status === 401 && this.uploadToken) {
+      // The upload's own token died with the session that created it (a logout,
+      // "sign out" from another device); the owner may go on with the current
+      // access token (API.md, tus), so the bytes already sent are not lost.
+      this.uploadToken = null;
+      this.remember();
+      return this.syncOffset();
+    }
     if (xhr.status === 404 || xhr.status === 410 || xhr.status === 401 || xhr.status === 403) {
       // Expired, cancelled elsewhere, or not ours any more: start afresh.
       const error = new ApiError({ status: xhr.status, key: "upload_gone" });
@@ -326,6 +341,14 @@ export class TusUpload {
           this.url = null;
           needSync = false;
           continue;
+        }
+        if (error.status === 401) {
+          // Who is asking was refused, not the upload: it stays on the server and
+          // resumes after the next login, with that login's access token (the
+          // upload's own token dies with the session that created it).
+          this.uploadToken = null;
+          this.remember();
+          throw error;
         }
         if (!isRetryable(error) || attempt >= this.retryDelays.length) {
           // A refused upload (too large, over quota …) cannot be resumed: forget it.
