@@ -27,15 +27,18 @@ import contextlib
 import fcntl
 import os
 import threading
+import time
 from pathlib import Path
 
 from ..web.http import HTTPError
+from .folders import ancestors, check_depth, ensure_path, resolve_parent
 from .hashing import BackgroundSha256, file_sha256
 from .storage import StagedFile, new_id
 
 # Running hashes kept at once (a few hundred bytes each): far more than uploads in flight,
 # and an upload whose hash was dropped is still hashed right, from disk, when it completes.
 MAX_RUNNING_HASHES = 1024
+LOCK_POLL_SECONDS = 0.05  # how often a request waiting for an upload's lock tries again
 
 
 class RunningHashes:
@@ -124,22 +127,32 @@ class OpenUploads:
             (user_id, self.config.clock()),
         ).fetchall()
 
-    def create(self, user_id: int, length: int, raw_metadata: str, name: str, content_type: str):
-        """The new upload's row and files; the quota check and the insert are one transaction."""
+    def create(self, user_id: int, length: int, raw_metadata: str, name: str, content_type: str,
+               folder_id: str | None = None, folder_names: list[str] = ()):
+        """The new upload's row and files; the quota check and the insert are one transaction.
+
+        ``folder_id`` (``None`` or ``"root"``: the top level) must be a live folder
+        of the user's (else 404); ``folder_names`` (cleaned ``relativePath``
+        folders) are created below it when the upload completes, and must fit the
+        depth bound from now on.
+        """
         now = self.config.clock()
         upload = {
             "id": new_id(), "user_id": user_id, "length": length, "offset": 0, "metadata": raw_metadata,
             "name": name, "content_type": content_type,
             "created_at": now, "expires_at": now + self.config.upload_expiry_seconds,
+            "folder_path": "/".join(folder_names),  # cleaned names hold no "/": the join splits back exactly
         }
         with self.database.transaction() as connection:
             # Under BEGIN IMMEDIATE: no other upload can reserve between these checks and the insert.
             self.check_open_count(user_id, connection)
             self.storage.check_room(user_id, length, connection)
+            upload["folder_id"] = resolve_parent(connection, user_id, folder_id, "folder_id")
+            check_depth(len(ancestors(connection, user_id, upload["folder_id"])) + len(folder_names))
             connection.execute(
                 "INSERT INTO uploads (id, user_id, length, offset, metadata, name, content_type, created_at,"
-                " expires_at) VALUES (:id, :user_id, :length, :offset, :metadata, :name, :content_type,"
-                " :created_at, :expires_at)", upload,
+                " expires_at, folder_id, folder_path) VALUES (:id, :user_id, :length, :offset, :metadata, :name,"
+                " :content_type, :created_at, :expires_at, :folder_id, :folder_path)", upload,
             )
         try:
             self.partial_path(upload["id"]).touch(exist_ok=False)
@@ -190,12 +203,27 @@ class OpenUploads:
                             sha256=sha256, content_type=upload["content_type"])
 
         def mark_complete(connection):
-            # In the commit's transaction: the reservation stops counting just as the file starts to.
+            # In the commit's transaction: the reservation stops counting just as the file starts to,
+            # and the folders of a dropped file's relativePath are made just as it lands in them.
+            staged.folder_id = self.folder_of(connection, upload)
             connection.execute("UPDATE uploads SET offset = length, file_id = ? WHERE id = ?",
                                (staged.id, upload["id"]))
 
         self.storage.commit(upload["user_id"], [staged], before_check=mark_complete)
         self.running_hashes.forget(upload["id"])
+
+    def folder_of(self, connection, upload) -> str | None:
+        """The folder a completed upload's file goes into, its ``relativePath`` folders created.
+
+        The target folder was checked at creation; if it has gone to the trash since,
+        the file lands at the top level rather than in a folder nobody can see.
+        """
+        target = upload["folder_id"]
+        if target is not None and connection.execute(
+                "SELECT 1 FROM folders WHERE id = ? AND trashed_at IS NULL", (target,)).fetchone() is None:
+            target = None
+        names = upload["folder_path"].split("/") if upload["folder_path"] else []
+        return ensure_path(connection, upload["user_id"], target, names, self.config.clock())
 
     def forget(self, upload_id: str) -> None:
         """Remove an upload's row and files; call with its lock held. The reservation goes with the row."""
@@ -207,8 +235,8 @@ class OpenUploads:
     # --- one writer at a time -------------------------------------------------------
 
     @contextlib.contextmanager
-    def exclusive_access(self, upload_id: str):
-        """Hold the upload's lock for the block; 409 at once if another request holds it.
+    def exclusive_access(self, upload_id: str, wait_seconds: float = 0.0):
+        """Hold the upload's lock for the block; 409 if another request holds it past ``wait_seconds``.
 
         ``flock`` locks belong to an open file, so they exclude other threads and
         other processes alike, and the kernel releases them when a process dies:
@@ -220,10 +248,16 @@ class OpenUploads:
         except FileNotFoundError:
             raise HTTPError(404, "not_found") from None
         try:
-            try:
-                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise HTTPError(409, "upload_busy") from None
+            deadline = time.monotonic() + wait_seconds
+            while True:
+                try:
+                    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    # flock has no timeout of its own: poll, so a waiting thread is never stuck.
+                    if time.monotonic() >= deadline:
+                        raise HTTPError(409, "upload_busy") from None
+                    time.sleep(LOCK_POLL_SECONDS)
             yield
         finally:
             os.close(descriptor)  # closing releases the lock

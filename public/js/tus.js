@@ -123,6 +123,7 @@ class RateMeter {
  *     onRetry: ({ delayMs, attempt }) => …,
  *     onResume: ({ offset }) => …,
  *     resumeUrl: "/api/uploads/ab12…",  // optional: continue this upload of the file
+ *     metadata: { folder_id: "…", relativePath: "photos/a.jpg" },   // more Upload-Metadata
  *   });
  *   const { fileId } = await upload.start();   // rejects with ApiError
  *   upload.cancel();                           // abort + DELETE
@@ -134,6 +135,8 @@ export class TusUpload {
     this.chunkBytes = Math.min(32 * MIB, Math.max(8 * MIB, options.chunkBytes || DEFAULT_CHUNK_BYTES));
     this.accessToken = options.accessToken || (() => localStorage.getItem("token"));
     this.owner = options.owner || "";
+    // Extra Upload-Metadata pairs: the target folder, a dropped file's path.
+    this.metadata = options.metadata || {};
     this.onProgress = options.onProgress || (() => {});
     this.onRetry = options.onRetry || (() => {});
     this.onResume = options.onResume || (() => {});
@@ -155,7 +158,8 @@ export class TusUpload {
 
   get storageKey() {
     const f = this.file;
-    return STORAGE_PREFIX + JSON.stringify([this.owner, f.name, f.size, f.lastModified]);
+    // The same file dropped into two folders is two uploads: the metadata is part of the key.
+    return STORAGE_PREFIX + JSON.stringify([this.owner, f.name, f.size, f.lastModified, this.metadata]);
   }
 
   remember() {
@@ -195,6 +199,9 @@ export class TusUpload {
   async create() {
     const metadata = ["filename " + base64Utf8(this.file.name)];
     if (this.file.type) metadata.push("filetype " + base64Utf8(this.file.type));
+    for (const [key, value] of Object.entries(this.metadata)) {
+      if (value) metadata.push(key + " " + base64Utf8(value));
+    }
     const xhr = await send("POST", this.endpoint, {
       headers: {
         ...this.commonHeaders(this.accessToken()),
