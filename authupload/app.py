@@ -14,19 +14,24 @@ import dataclasses
 from .accounts import handlers as accounts
 from .accounts.passwords import HashGate, PasswordHasher
 from .accounts.throttle import LoginThrottle
-from .accounts.tokens import ACCESS, UPLOAD, TokenService, load_signing_key
+from .accounts.tokens import ACCESS, DROP, UPLOAD, TokenService, load_signing_key
 from .config import Config
 from .db import Database
 from .files import downloads as files
 from .files import resumable, uploads
 from .files.storage import Storage
+from .sharing import drops, public, shares
+from .sharing import requests as upload_requests
+from .sharing.drops import Drops
+from .sharing.links import LinkTokens
+from .sharing.pages import serve_page
 from .web import meta
 from .web.middleware import access_log, bearer, cors, security_headers
 from .web.routing import Route, Router
-from .web.static import serve_public
 
 SIGNED_IN = (ACCESS,)  # an access token from login
 SIGNED_IN_OR_UPLOAD = (ACCESS, UPLOAD)  # or the token scoped to one resumable upload
+SIGNED_IN_OR_DROP = (ACCESS, DROP)  # or a sender's token from an upload request's link
 TUS = resumable.TUS_HEADERS
 
 ROUTES = [
@@ -39,7 +44,8 @@ ROUTES = [
           summary="Change the password; every earlier token and link dies."),
     Route("POST", "/api/token/refresh", accounts.refresh_token, SIGNED_IN, summary="A fresh token for this session."),
     # files
-    Route("POST", "/api/files", uploads.upload_files, SIGNED_IN, body="multipart", summary="Upload files (multipart)."),
+    Route("POST", "/api/files", uploads.upload_files, SIGNED_IN_OR_DROP, body="multipart",
+          summary="Upload files (multipart)."),
     Route("POST", "/api/upload_binary", uploads.upload_binary, SIGNED_IN, body="multipart",
           summary="Upload files; the tutorial's path, with an optional filename rename."),
     Route("GET", "/api/files", files.list_files, SIGNED_IN, summary="My files, newest first."),
@@ -52,7 +58,7 @@ ROUTES = [
     # resumable uploads (tus 1.0); every answer carries Tus-Resumable, errors included
     Route("OPTIONS", "/api/uploads", resumable.describe_server, headers=TUS,
           summary="tus: versions, extensions, limits."),
-    Route("POST", "/api/uploads", resumable.create_upload, SIGNED_IN, body="optional chunk", headers=TUS,
+    Route("POST", "/api/uploads", resumable.create_upload, SIGNED_IN_OR_DROP, body="optional chunk", headers=TUS,
           summary="tus: create an upload (Upload-Length, Upload-Metadata), optionally with its first bytes."),
     Route("HEAD", "/api/uploads/{upload_id}", resumable.upload_offset, SIGNED_IN_OR_UPLOAD, headers=TUS,
           summary="tus: how many bytes are stored (Upload-Offset)."),
@@ -60,6 +66,27 @@ ROUTES = [
           headers=TUS, summary="tus: append bytes at Upload-Offset."),
     Route("DELETE", "/api/uploads/{upload_id}", resumable.cancel_upload, SIGNED_IN_OR_UPLOAD, headers=TUS,
           summary="tus: abandon an upload and release its space."),
+    # sharing: links out (shares) and in (upload requests), and their public side
+    Route("POST", "/api/shares", shares.create_share, SIGNED_IN, body="json",
+          summary="Share some of my files through a link."),
+    Route("GET", "/api/shares", shares.list_shares, SIGNED_IN, summary="My shares, newest first."),
+    Route("DELETE", "/api/shares/{share_id}", shares.revoke_share, SIGNED_IN, summary="Revoke a share."),
+    Route("POST", "/api/requests", upload_requests.create_request, SIGNED_IN, body="json",
+          summary="A link through which somebody can send me files."),
+    Route("GET", "/api/requests", upload_requests.list_requests, SIGNED_IN, summary="My upload requests."),
+    Route("DELETE", "/api/requests/{request_id}", upload_requests.close_request, SIGNED_IN,
+          summary="Close an upload request; what it received stays."),
+    Route("GET", "/api/public/shares/{token}", public.share_info, summary="A share, as its visitor sees it."),
+    Route("POST", "/api/public/shares/{token}/unlock", public.unlock_share, body="json",
+          summary="A share's password for a one-hour access string."),
+    Route("GET", "/api/public/shares/{token}/files/{file_id}", public.download_shared_file,
+          summary="A shared file's bytes (Range, ETag)."),
+    Route("GET", "/api/public/shares/{token}/zip", public.download_share_zip,
+          summary="Every file of a share in one ZIP, streamed."),
+    Route("GET", "/api/public/requests/{token}", drops.request_info,
+          summary="An upload request, as its sender sees it."),
+    Route("POST", "/api/public/requests/{token}/session", drops.start_session, body="json",
+          summary="A sender's one-hour drop token for uploading."),
     # the service itself
     Route("GET", "/api/health", meta.health, summary="Is the server up?"),
     Route("GET", "/api/openapi.json", meta.openapi_document, summary="This API, described in OpenAPI 3.1."),
@@ -76,6 +103,9 @@ class Services:
     passwords: PasswordHasher
     throttle: LoginThrottle
     storage: Storage
+    links: LinkTokens
+    link_throttle: LoginThrottle
+    drops: Drops
     routes: list
 
 
@@ -86,16 +116,20 @@ def create_app(config: Config):
     storage = Storage(database, config)
     storage.clear_debris()
     resumable.remove_expired_uploads(database, storage, config)
+    signing_key = load_signing_key(config.secret, config.data_dir)
     services = Services(
         config=config,
         database=database,
-        tokens=TokenService(load_signing_key(config.secret, config.data_dir), database, config.clock),
+        tokens=TokenService(signing_key, database, config.clock),
         passwords=PasswordHasher(config.bcrypt_cost, HashGate(config.hash_concurrency, config.hash_queue_limit)),
         throttle=LoginThrottle(database, config),
         storage=storage,
+        links=LinkTokens(signing_key),
+        link_throttle=public.link_throttle(database, config),
+        drops=Drops(database, config.clock),
         routes=ROUTES,
     )
-    router = Router(ROUTES, services, fallback=serve_public)
+    router = Router(ROUTES, services, fallback=serve_page)
     app = bearer(router, services.tokens)
     app = cors(app, config.cors_origins, config.cors_max_age_seconds)
     app = security_headers(app)

@@ -29,6 +29,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "file_deleted": ("File deleted.", "文件已删除。"),
     "link_created": ("Download link created.", "下载链接已生成。"),
     "healthy": ("The server is running.", "服务器运行正常。"),
+    "share_created": ("Share created.", "分享已创建。"),
+    "share_list": ("Your shares.", "您的分享。"),
+    "share_revoked": ("Share revoked; its link no longer works.", "分享已撤销，链接已失效。"),
+    "share_info": ("A shared set of files.", "分享的文件。"),
+    "share_unlocked": ("Unlocked for one hour.", "已解锁，一小时内有效。"),
+    "request_created": ("Upload request created.", "上传请求已创建。"),
+    "request_list": ("Your upload requests.", "您的上传请求。"),
+    "request_closed": ("Upload request closed; files already received stay.", "上传请求已关闭，已收到的文件会保留。"),
+    "request_info": ("An upload request.", "上传请求。"),
+    "drop_session": ("You can send files now.", "现在可以发送文件了。"),
     # request errors
     "invalid_json": ("The body is not a valid UTF-8 JSON object.", "请求体不是有效的 UTF-8 JSON 对象。"),
     "unsupported_media_type": ("This Content-Type is not accepted here.", "不接受此 Content-Type。"),
@@ -56,6 +66,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # accounts
     "username_taken": ("This username is already taken.", "该用户名已被占用。"),
     "invalid_credentials": ("Wrong username or password.", "用户名或密码错误。"),
+    "invalid_credentials.password": ("Wrong password.", "密码错误。"),
     "too_many_attempts": ("Too many failed logins; try again later.", "登录失败次数过多，请稍后再试。"),
     "wrong_old_password": ("The current password is wrong.", "当前密码错误。"),
     "server_busy": ("The server is busy; try again in a moment.", "服务器繁忙，请稍后再试。"),
@@ -66,6 +77,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "token_revoked": ("The token was revoked; log in again.", "令牌已被撤销，请重新登录。"),
     # routing
     "not_found": ("Not found.", "未找到。"),
+    "forbidden": ("You may not do this.", "您无权执行此操作。"),
+    "forbidden.access": ("This share needs its password first.", "请先输入此分享的密码。"),
+    "share_expired": ("This share has expired.", "此分享已过期。"),
+    "share_exhausted": ("This share's downloads are used up.", "此分享的下载次数已用完。"),
+    "request_expired": ("This upload request has expired.", "此上传请求已过期。"),
+    "request_full": ("This upload request takes no more files.", "此上传请求已满，不再接收文件。"),
     "method_not_allowed": ("This method is not allowed here.", "不允许使用此方法。"),
     # files
     "invalid_multipart": ("The multipart body is malformed or has no file part.", "multipart 请求体格式错误或缺少 file 部分。"),

@@ -133,7 +133,8 @@ def add_user(connection, name: str) -> int:
 
 
 def add_file(connection, user_id: int, file_id: str, size: int) -> None:
-    connection.execute("INSERT INTO files VALUES (?, ?, 'n', ?, 's', 'application/octet-stream', 0)",
+    connection.execute("INSERT INTO files (id, user_id, name, size, sha256, content_type, uploaded_at)"
+                       " VALUES (?, ?, 'n', ?, 's', 'application/octet-stream', 0)",
                        (file_id, user_id, size))
 
 

@@ -7,7 +7,9 @@ Anyone can read the claims; nobody without the key can change them.
 Claims: ``sub`` (user id, a string), ``name``, ``iat``, ``exp``, ``jti`` (a random
 id, so one token can be revoked), ``purpose`` and ``ver``. The purpose keeps
 tokens in their lane: an ``access`` token opens the API, an ``upload`` token
-opens one resumable upload, a ``download`` token one file — never each other.
+opens one resumable upload, a ``download`` token one file, a ``drop`` token
+lets somebody without an account send files through one upload request
+(claims ``request`` and ``uploader``) — never each other.
 
 How a token dies before ``exp``:
 - logout puts its ``jti`` on the revoked list;
@@ -38,6 +40,7 @@ VERIFIED_TOKENS_CACHED = 4096  # signatures remembered: about 2 MiB at most
 ACCESS = "access"
 UPLOAD = "upload"
 DOWNLOAD = "download"
+DROP = "drop"
 
 
 def load_signing_key(secret: str, data_dir: Path) -> bytes:

@@ -62,7 +62,7 @@ from typing import Any, NamedTuple
 from ..accounts.tokens import UPLOAD
 from ..web.http import HTTPError, Request, Response, http_date, media_type, unauthorized
 from .hashing import BackgroundSha256, file_sha256
-from .storage import StagedFile, clean_content_type, clean_filename, new_id
+from .storage import Received, StagedFile, clean_content_type, clean_filename, new_id
 
 TUS_VERSION = "1.0.0"
 TUS_HEADERS = (("Tus-Resumable", TUS_VERSION),)  # on every response of the tus routes
@@ -337,8 +337,11 @@ def write_chunk(request: Request, path, offset: int, checksum: Checksum | None,
 def complete_upload(request: Request, upload, sha256: str) -> None:
     """Turn the received bytes, whose hash is ``sha256``, into an ordinary file, atomically (see Storage.commit)."""
     storage = request.app.storage
+    received = None
+    if upload["request_id"] is not None:
+        received = Received(upload["request_id"], upload["request_title"], upload["uploader_name"])
     staged = StagedFile(path=storage.partial_dir / upload["id"], name=upload["name"], size=upload["length"],
-                        sha256=sha256, content_type=upload["content_type"])
+                        sha256=sha256, content_type=upload["content_type"], received=received)
 
     def mark_complete(connection):
         # In the commit's transaction: the reservation stops counting just as the file starts to.
@@ -407,7 +410,9 @@ def create_upload(request: Request) -> Response:
     if request.content_length > length:
         raise HTTPError(413, "upload_length_exceeded")
 
-    upload = insert_upload(request, length, raw_metadata, metadata)
+    # A sender with a drop token (an upload request's link) uploads into the owner's space.
+    received = request.app.drops.receipt_for(request)
+    upload = insert_upload(request, length, raw_metadata, metadata, received)
     try:
         upload = receive(request, upload, checksum)  # no lock needed: nobody knows this upload yet
     except BaseException:
@@ -424,8 +429,13 @@ def create_upload(request: Request) -> Response:
     return bodiless(201, headers)
 
 
-def insert_upload(request: Request, length: int, raw_metadata: str, metadata: dict[str, bytes]):
-    """The new upload's row and files; the quota check and the insert are one transaction."""
+def insert_upload(request: Request, length: int, raw_metadata: str, metadata: dict[str, bytes],
+                  received: Received | None = None):
+    """The new upload's row and files; the quota check and the insert are one transaction.
+
+    Sent through an upload request (``received``), the upload also reserves its
+    length against the request's own limits, in the same transaction.
+    """
     storage, config = request.app.storage, request.app.config
     user_id = int(request.user["sub"])
     now = config.clock()
@@ -434,14 +444,20 @@ def insert_upload(request: Request, length: int, raw_metadata: str, metadata: di
         "name": clean_filename(metadata.get("filename", b"").decode("utf-8", "replace")),
         "content_type": clean_content_type(metadata.get("filetype", b"").decode("utf-8", "replace")),
         "created_at": now, "expires_at": now + config.upload_expiry_seconds,
+        "request_id": received.request_id if received else None,
+        "request_title": received.request_title if received else "",
+        "uploader_name": received.uploader_name if received else "",
     }
     with request.app.database.transaction() as connection:
         # Under BEGIN IMMEDIATE: no other upload can reserve between this check and the insert.
+        if received:
+            request.app.drops.reserve(connection, received, 1, length)
         storage.check_room(user_id, length, connection)
         connection.execute(
             "INSERT INTO uploads (id, user_id, length, offset, metadata, name, content_type, created_at,"
-            " expires_at) VALUES (:id, :user_id, :length, :offset, :metadata, :name, :content_type,"
-            " :created_at, :expires_at)", upload,
+            " expires_at, request_id, request_title, uploader_name) VALUES (:id, :user_id, :length, :offset,"
+            " :metadata, :name, :content_type, :created_at, :expires_at, :request_id, :request_title,"
+            " :uploader_name)", upload,
         )
     try:
         # The row comes first: a crash here leaves a row that expires, never files nobody knows.

@@ -63,6 +63,16 @@ def new_id() -> str:
     return secrets.token_hex(16)
 
 
+@dataclasses.dataclass(frozen=True)
+class Received:
+    """Where a file sent through an upload request came from (sharing/drops.py makes these)."""
+
+    request_id: str
+    request_title: str
+    uploader_name: str  # as the sender typed it; may be empty
+    folder_id: str | None = None  # the request's folder
+
+
 @dataclasses.dataclass
 class StagedFile:
     """Bytes fully received under tmp/ or partial/, waiting to become a file."""
@@ -75,6 +85,7 @@ class StagedFile:
     # The id the file will have. A tus upload picks it before the commit, so that
     # ``before_check`` can record it in the same transaction as the file row.
     id: str = dataclasses.field(default_factory=new_id)
+    received: Received | None = None  # set for a file sent through an upload request
 
 
 def file_json(row) -> dict:
@@ -86,7 +97,16 @@ def file_json(row) -> dict:
         "sha256": row["sha256"],
         "content_type": row["content_type"],
         "uploaded_at": iso_time(row["uploaded_at"]),
+        "received": received_json(row),
     }
+
+
+def received_json(row) -> dict | None:
+    """``received`` of ``<file>``: null for the owner's own uploads."""
+    if row["received_request_id"] is None:
+        return None
+    return {"request_id": row["received_request_id"], "request_title": row["received_request_title"],
+            "uploader_name": row["received_uploader_name"]}
 
 
 class Storage:
@@ -203,11 +223,17 @@ class Storage:
                 self.check_quota(user_id, sum(file.size for file in staged), connection)
                 (self.files_dir / str(int(user_id))).mkdir(exist_ok=True)
                 for file in staged:
+                    received = file.received
                     row = {"id": file.id, "name": file.name, "size": file.size, "sha256": file.sha256,
-                           "content_type": file.content_type, "uploaded_at": now}
+                           "content_type": file.content_type, "uploaded_at": now,
+                           "received_request_id": received.request_id if received else None,
+                           "received_request_title": received.request_title if received else "",
+                           "received_uploader_name": received.uploader_name if received else ""}
                     connection.execute(
-                        "INSERT INTO files (id, user_id, name, size, sha256, content_type, uploaded_at)"
-                        " VALUES (:id, :user_id, :name, :size, :sha256, :content_type, :uploaded_at)",
+                        "INSERT INTO files (id, user_id, name, size, sha256, content_type, uploaded_at,"
+                        " received_request_id, received_request_title, received_uploader_name)"
+                        " VALUES (:id, :user_id, :name, :size, :sha256, :content_type, :uploaded_at,"
+                        " :received_request_id, :received_request_title, :received_uploader_name)",
                         {**row, "user_id": user_id},
                     )
                     destination = self.path_of(user_id, row["id"])

@@ -100,14 +100,28 @@ def store_upload(request: Request, keep_fields: tuple[str, ...], before_commit=N
     boundary = multipart_boundary(request.header("Content-Type"))
     # The body is already on waitress's disk; refuse early if storing it cannot fit.
     storage.check_disk(request.content_length)
-    upload = Upload(storage, keep_fields, quota_left_bytes=storage.quota_left_bytes(user_id))
+    # A sender with a drop token (an upload request's link) uploads into the owner's space,
+    # within the request's own limits as well as the owner's quota.
+    drops = request.app.drops
+    received = drops.receipt_for(request)
+    upload = Upload(storage, keep_fields, quota_left_bytes=storage.quota_left_bytes(user_id),
+                    request_room=drops.room(received) if received else (None, None))
     try:
         parse_body(request, boundary, upload)
         if not upload.staged:
             raise HTTPError(400, "invalid_multipart")  # API.md: no `file` part is a malformed upload
         if before_commit:
             before_commit(upload.staged, upload.fields)
-        return storage.commit(user_id, upload.staged)
+        if received is None:
+            return storage.commit(user_id, upload.staged)
+        for staged in upload.staged:
+            staged.received = received
+
+        def reserve_in_request(connection):
+            # Again inside the commit's transaction: another sender may have taken the room meanwhile.
+            drops.reserve(connection, received, len(upload.staged), sum(file.size for file in upload.staged))
+
+        return storage.commit(user_id, upload.staged, before_check=reserve_in_request)
     except OSError as error:
         if error.errno != errno.ENOSPC:
             raise
@@ -166,10 +180,13 @@ def parse_body(request: Request, boundary: str, upload: "Upload") -> None:
 class Upload:
     """One request's parts as the parser reports them: files go to tmp/, wanted fields to memory."""
 
-    def __init__(self, storage, keep_fields: tuple[str, ...], quota_left_bytes: int):
+    def __init__(self, storage, keep_fields: tuple[str, ...], quota_left_bytes: int,
+                 request_room: tuple[int | None, int | None] = (None, None)):
         self.storage = storage
         self.keep_fields = keep_fields
         self.quota_left_bytes = quota_left_bytes
+        # Files and bytes an upload request can still take (None: no limit, or no request).
+        self.request_files_left, self.request_bytes_left = request_room
         self.staged: list[StagedFile] = []  # complete files, waiting for the commit
         self.fields: dict[str, str] = {}
         self.file_bytes = 0  # bytes of all file parts so far: the quota counts the whole request
@@ -188,6 +205,8 @@ class Upload:
     def start_part(self, segment: MultipartSegment) -> None:
         self.segment = segment
         if segment.name == FILE_FIELD:
+            if self.request_files_left is not None and len(self.staged) >= self.request_files_left:
+                raise HTTPError(413, "request_full")  # one file more than the upload request takes
             # RFC 7578 §4.2: the filename is the client's, unsafe as given; it is
             # only cleaned for display, never used in a path.
             self.part = StagingFile(self.storage.new_temp_path(), clean_filename(segment.filename),
@@ -202,6 +221,8 @@ class Upload:
             self.file_bytes += len(chunk)
             if self.file_bytes > self.quota_left_bytes:
                 raise HTTPError(413, "quota_exceeded")  # checked before writing: nothing past the quota lands
+            if self.request_bytes_left is not None and self.file_bytes > self.request_bytes_left:
+                raise HTTPError(413, "request_full")  # nor past the upload request's bytes
         if self.part is not None:
             self.part.write(chunk)
 

@@ -16,6 +16,7 @@ wrapping ``start_response``. app.py stacks them:
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 from .http import HTTPError, Response
@@ -23,6 +24,10 @@ from .http import unauthorized
 
 access_log_lines = logging.getLogger("authupload.access")
 log = logging.getLogger("authupload")
+
+# A share or upload-request link carries its secret in the path itself (/s/<token>,
+# /r/<token>, /api/public/shares/<token>/…): the log keeps the shape, not the token.
+LINK_TOKEN_IN_PATH = re.compile(r"^(/s/|/r/|/api/public/(?:shares|requests)/)[^/]*")
 
 # Content-Security-Policy for our pages: scripts and styles only from our own
 # origin (no inline script, so an injected <script> cannot run), and no framing
@@ -51,7 +56,7 @@ def access_log(app):
                 "%s %s %s %s %.1fms",
                 environ["REQUEST_METHOD"],
                 # %r escapes control characters: a crafted path cannot forge log lines.
-                repr(environ.get("PATH_INFO", ""))[1:-1],
+                repr(loggable_path(environ.get("PATH_INFO", "")))[1:-1],
                 seen.get("status", "-"),
                 sent_bytes,
                 (time.perf_counter() - started) * 1000,
@@ -66,6 +71,11 @@ def access_log(app):
         return CountingBody(body, write_line)
 
     return logged
+
+
+def loggable_path(path: str) -> str:
+    """The path as the access log writes it: a link's token replaced by ``…``."""
+    return LINK_TOKEN_IN_PATH.sub(r"\1…", path, count=1)
 
 
 class CountingBody:
