@@ -13,12 +13,13 @@ import dataclasses
 
 from .accounts import handlers as accounts
 from .accounts.passwords import HashGate, PasswordHasher
-from .accounts.throttle import LoginThrottle
+from .accounts.throttle import LoginThrottle, RegistrationThrottle
 from .accounts.tokens import ACCESS, DROP, UPLOAD, TokenService, load_signing_key
 from .config import Config
 from .db import Database
 from .files import downloads as files
 from .files import resumable, uploads
+from .files.open_uploads import OpenUploads
 from .files.storage import Storage
 from .sharing import drops, public, shares
 from .sharing import requests as upload_requests
@@ -101,8 +102,11 @@ class Services:
     database: Database
     tokens: TokenService
     passwords: PasswordHasher
+    registration_passwords: PasswordHasher  # its own gate: sign-ups never take the slots logins wait for
     throttle: LoginThrottle
+    registrations: RegistrationThrottle
     storage: Storage
+    uploads: OpenUploads
     links: LinkTokens
     link_throttle: LoginThrottle
     drops: Drops
@@ -115,15 +119,19 @@ def create_app(config: Config):
     database = Database(config.data_dir / "authupload.db")
     storage = Storage(database, config)
     storage.clear_debris()
-    resumable.remove_expired_uploads(database, storage, config)
+    uploads = OpenUploads(database, storage, config)
+    uploads.remove_expired()
     signing_key = load_signing_key(config.secret, config.data_dir)
     services = Services(
         config=config,
         database=database,
         tokens=TokenService(signing_key, database, config.clock),
         passwords=PasswordHasher(config.bcrypt_cost, HashGate(config.hash_concurrency, config.hash_queue_limit)),
+        registration_passwords=PasswordHasher(config.bcrypt_cost, HashGate(1, config.hash_queue_limit)),
         throttle=LoginThrottle(database, config),
+        registrations=RegistrationThrottle(database, config),
         storage=storage,
+        uploads=uploads,
         links=LinkTokens(signing_key),
         link_throttle=public.link_throttle(database, config),
         drops=Drops(database, config.clock),

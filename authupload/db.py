@@ -115,7 +115,48 @@ MIGRATIONS = [
     CREATE INDEX events_by_type ON events (type, id);
     CREATE INDEX events_by_time ON events (at);
     """,
-    # 5: shares and upload requests (authupload/sharing/): links for people without an account.
+    # 5: user ids are never reused, and every account has a random key that its
+    #    tokens carry. A plain INTEGER PRIMARY KEY is the rowid, which SQLite hands
+    #    out again once the highest row is deleted; AUTOINCREMENT never does
+    #    (sqlite.org/autoinc.html). But a restored backup brings back an older
+    #    sqlite_sequence too, so the id alone cannot tell a new account from the
+    #    one a token was issued for: account_key can, and tokens.py checks it.
+    #    SQLite cannot add AUTOINCREMENT to a table, so users is rebuilt
+    #    (sqlite.org/lang_altertable.html §7: new table, copy, drop, rename), with
+    #    foreign keys off meanwhile (Database._migrate) so the drop does not
+    #    cascade into files and uploads. The triggers on files name users: the
+    #    legacy rename leaves them as they are instead of refusing to rename
+    #    while they point at a table that is, for a moment, missing.
+    """
+    CREATE TABLE users_rebuilt (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+        username       TEXT NOT NULL,
+        username_key   TEXT NOT NULL UNIQUE,
+        password_hash  TEXT NOT NULL,
+        token_version  INTEGER NOT NULL DEFAULT 0,
+        created_at     REAL NOT NULL,
+        file_count     INTEGER NOT NULL DEFAULT 0,
+        file_bytes     INTEGER NOT NULL DEFAULT 0,
+        account_key    TEXT NOT NULL UNIQUE DEFAULT (lower(hex(randomblob(16))))  -- in every token: 128 random bits
+    );
+    INSERT INTO users_rebuilt (id, username, username_key, password_hash, token_version, created_at,
+                               file_count, file_bytes)
+        SELECT id, username, username_key, password_hash, token_version, created_at, file_count, file_bytes
+        FROM users;
+    DROP TABLE users;
+    PRAGMA legacy_alter_table = ON;
+    ALTER TABLE users_rebuilt RENAME TO users;
+    PRAGMA legacy_alter_table = OFF;
+    """,
+    # 6: registrations per client address (accounts/throttle.py RegistrationThrottle)
+    """
+    CREATE TABLE registration_attempts (
+        address  TEXT NOT NULL,                      -- the client address that asked
+        at       REAL NOT NULL                       -- rows older than the hour window are removed
+    );
+    CREATE INDEX registration_attempts_by_address ON registration_attempts (address, at);
+    """,
+    # 7: shares and upload requests (authupload/sharing/): links for people without an account.
     #    A link's token is derived from the row's id with a key kept outside the
     #    database (sharing/links.py), so no column here holds a token.
     """
@@ -179,15 +220,35 @@ class Database:
     def __init__(self, path: Path):
         self.path = path
         self._local = threading.local()
-        with self.transaction() as connection:
-            version = connection.execute("PRAGMA user_version").fetchone()[0]
-            if version > len(MIGRATIONS):
-                # Older code must not write to a schema it does not know (a downgrade).
-                raise RuntimeError(f"{path} has schema version {version}; this code knows up to {len(MIGRATIONS)}")
-            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                for statement in _statements(script):
-                    connection.execute(statement)
-                connection.execute(f"PRAGMA user_version = {number:d}")  # PRAGMA takes no parameters
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Run the migrations this file has not had yet, all in one transaction.
+
+        Foreign keys are off meanwhile (the pragma cannot change inside a
+        transaction): a migration that rebuilds a table others point to must be
+        able to drop the old one without cascading (sqlite.org/foreignkeys.html
+        §5). ``foreign_key_check`` then proves nothing was left dangling before
+        the transaction commits.
+        """
+        connection = self.connection()
+        connection.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with self.transaction():
+                version = connection.execute("PRAGMA user_version").fetchone()[0]
+                if version > len(MIGRATIONS):
+                    # Older code must not write to a schema it does not know (a downgrade).
+                    raise RuntimeError(
+                        f"{self.path} has schema version {version}; this code knows up to {len(MIGRATIONS)}")
+                for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                    for statement in _statements(script):
+                        connection.execute(statement)
+                    connection.execute(f"PRAGMA user_version = {number:d}")  # PRAGMA takes no parameters
+                dangling = connection.execute("PRAGMA foreign_key_check").fetchone()
+                if dangling is not None:
+                    raise RuntimeError(f"{self.path}: a migration left a dangling reference in {dangling[0]}")
+        finally:
+            connection.execute("PRAGMA foreign_keys = ON")
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection, opened on first use."""

@@ -67,7 +67,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "username_taken": ("This username is already taken.", "该用户名已被占用。"),
     "invalid_credentials": ("Wrong username or password.", "用户名或密码错误。"),
     "invalid_credentials.password": ("Wrong password.", "密码错误。"),
-    "too_many_attempts": ("Too many failed logins; try again later.", "登录失败次数过多，请稍后再试。"),
+    "too_many_attempts": ("Too many attempts; try again later.", "尝试次数过多，请稍后再试。"),
     "wrong_old_password": ("The current password is wrong.", "当前密码错误。"),
     "server_busy": ("The server is busy; try again in a moment.", "服务器繁忙，请稍后再试。"),
     # tokens

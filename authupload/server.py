@@ -14,7 +14,11 @@ file) before the application sees it. Its limits are set from our Config:
   stays flat, as one read is at most one chunk;
 - ``trusted_proxy``: only a proxy we name may set the client address
   (``X-Forwarded-For``); otherwise such headers are removed, so nobody can
-  dodge the login throttle by claiming another address.
+  dodge the login throttle by claiming another address;
+- ``connection_limit`` far above one address's share, polled with ``poll()``
+  (``select()`` cannot watch a descriptor numbered 1024 or more): how many
+  connections one address may hold, and for how long, is web/connections.py's
+  job, through ``GuardedChannel``.
 
 waitress answers a few errors itself, before the application runs (body too
 large, malformed request, headers too large) with a text page of its own. The
@@ -24,7 +28,9 @@ renders those errors as envelopes too.
 
 from __future__ import annotations
 
+import resource
 import threading
+import time
 
 import waitress
 from waitress.channel import HTTPChannel
@@ -32,15 +38,16 @@ from waitress.parser import HTTPRequestParser, ParsingError
 from waitress.task import ErrorTask
 
 from . import i18n
-from .files import resumable
 from .web import http
 from .app import create_app
 from .config import Config
-from .web.middleware import PAGE_CSP
+from .web.connections import SERVER_CONNECTION_LIMIT, ConnectionGuard
+from .web.middleware import security_headers_for
 
 # waitress's own errors, by status, as our stable keys.
 WAITRESS_ERROR_KEYS = {400: "bad_request", 413: "body_too_large", 431: "headers_too_large"}
 HOUSEKEEPING_INTERVAL_SECONDS = 600  # how often expired resumable uploads are swept
+FILES_BESIDE_CONNECTIONS = 256  # descriptors kept for the database, uploads and downloads
 
 
 class EnvelopeErrorTask(ErrorTask):
@@ -53,12 +60,8 @@ class EnvelopeErrorTask(ErrorTask):
         response = http.error_envelope(language, http.HTTPError(error.code, key))
         self.status = http.status_line(error.code)
         self.response_headers.extend(response.headers)
-        self.response_headers += [
-            ("X-Content-Type-Options", "nosniff"),
-            ("Referrer-Policy", "no-referrer"),
-            ("Cache-Control", "no-store"),
-            ("Content-Security-Policy", PAGE_CSP),
-        ]
+        # The body is an envelope whatever the path (often unknown yet): the API's headers.
+        self.response_headers += security_headers_for(is_api=True, present=set())
         self.set_close_on_finish()  # the rest of the request was not read: the connection cannot be reused
         body = b"".join(response.body)
         self.content_length = len(body)
@@ -75,15 +78,41 @@ class StrictRequestParser(HTTPRequestParser):
     of de-chunking it and keeping the connection open as waitress would.
     """
 
+    def __init__(self, adj):
+        super().__init__(adj)
+        # waitress makes a parser when a request's first byte arrives: the
+        # header deadline counts from here (time.time(), like last_activity).
+        self.started_at = time.time()
+
     def parse_header(self, header_plus):
         super().parse_header(header_plus)
         if self.chunked and "CONTENT_LENGTH" in self.headers:
             raise ParsingError("Content-Length together with Transfer-Encoding")
 
 
-class EnvelopeChannel(HTTPChannel):
+class GuardedChannel(HTTPChannel):
+    """waitress's channel, with our error pages, our parser and web/connections.py's limits."""
+
     error_task_class = EnvelopeErrorTask
     parser_class = StrictRequestParser
+
+    def __init__(self, server, sock, addr, adj, map=None, *, guard: ConnectionGuard, counted_address: str):
+        self.guard = guard
+        self.counted_address = counted_address
+        super().__init__(server, sock, addr, adj, map)
+
+    def readable(self):
+        # The event loop asks every channel this at least once a second: the
+        # moment to notice a missed deadline without walking all connections.
+        if not self.will_close and self.guard.overdue(self, time.time()):
+            self.will_close = True  # writable() turns true and handle_write closes the socket
+        return super().readable()
+
+    def del_channel(self, map=None):
+        if self.counted_address is not None:
+            self.guard.release(self.counted_address)
+            self.counted_address = None  # del_channel may run twice; count the close once
+        super().del_channel(map)
 
 
 def build_server(config: Config):
@@ -102,11 +131,33 @@ def build_server(config: Config):
         max_request_body_size=config.max_request_bytes,
         recv_bytes=config.read_chunk_bytes,
         clear_untrusted_proxy_headers=True,
+        connection_limit=connection_limit(),
+        asyncore_use_poll=True,
+        channel_timeout=config.idle_timeout_seconds,
         **proxy_settings,
     )
-    server.channel_class = EnvelopeChannel
+    guard = ConnectionGuard(GuardedChannel, config.max_connections_per_address, config.header_timeout_seconds,
+                            config.idle_timeout_seconds, config.trusted_proxy)
+    server.channel_class = guard.open_channel  # waitress calls it for each accepted socket
     server.application_services = app.services
     return server
+
+
+def connection_limit() -> int:
+    """How many connections the server holds in all: SERVER_CONNECTION_LIMIT if the process may open that many files.
+
+    Each connection is a file descriptor; the soft limit is raised to the hard
+    one when it is lower, and some descriptors stay free for the database and
+    the files being uploaded or downloaded.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = SERVER_CONNECTION_LIMIT + FILES_BESIDE_CONNECTIONS
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        soft = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    if soft == resource.RLIM_INFINITY:
+        return SERVER_CONNECTION_LIMIT
+    return max(1, min(SERVER_CONNECTION_LIMIT, soft - FILES_BESIDE_CONNECTIONS))
 
 
 def start_housekeeping(services) -> threading.Thread:
@@ -114,7 +165,7 @@ def start_housekeeping(services) -> threading.Thread:
 
     def sweep_forever():
         while not stop.wait(HOUSEKEEPING_INTERVAL_SECONDS):
-            resumable.remove_expired_uploads(services.database, services.storage, services.config)
+            services.uploads.remove_expired()
 
     stop = threading.Event()
     thread = threading.Thread(target=sweep_forever, name="housekeeping", daemon=True)

@@ -5,7 +5,9 @@ that need what only a real server shows (sockets, waitress, process memory).
         requests.get(server.url + "/api/health")
 
 Start-up waits for ``/api/health`` to answer (never a fixed sleep); leaving the
-``with`` block stops the process and waits for it.
+``with`` block stops the process and waits for it. Every test client comes from
+loopback, so registrations per address are unbounded unless a test passes its
+own ``--max-registrations-per-address``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+
+from support import UNBOUNDED_REGISTRATIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_TIMEOUT_SECONDS = 20
@@ -35,6 +39,8 @@ class LiveServer:
         self.data_dir = Path(data_dir)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        if "--max-registrations-per-address" not in flags:
+            flags = ("--max-registrations-per-address", str(UNBOUNDED_REGISTRATIONS), *flags)
         self.flags = flags
         self.env = {**os.environ, **(env or {})}
         self.process: subprocess.Popen | None = None

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import itertools
+from wsgiref.validate import validator
+
+import webtest
+
+UNBOUNDED_REGISTRATIONS = 1_000_000  # tests register many accounts from one address
 
 
 class MovableClock:
@@ -47,3 +52,18 @@ class Auth:
     @staticmethod
     def bearer(token: str) -> dict:
         return {"Authorization": f"Bearer {token}"}
+
+
+def validated_client(wsgi_app) -> webtest.TestApp:
+    """A WebTest client whose every request and answer is checked against PEP 3333 (wsgiref's validator)."""
+    return webtest.TestApp(validator(wsgi_app))
+
+
+def assert_error(response, status: int, key: str, field: str | None = None) -> None:
+    """``response`` is the error envelope of API.md: this status and key, this field (or none), no detail."""
+    assert response.status_int == status, response.text
+    assert response.content_type == "application/json"
+    assert response.json["code"] == status
+    assert response.json["data"]["error"] == key
+    assert response.json["data"].get("field") == field
+    assert "Traceback" not in response.text and "/authupload/" not in response.text

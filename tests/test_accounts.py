@@ -11,6 +11,7 @@ import pytest
 import webtest
 
 from authupload import create_app
+from support import assert_error, validated_client
 
 PASSWORD = "correct horse"
 
@@ -28,17 +29,6 @@ def post_raw(client, path, body: bytes, content_type: str | None = "application/
     else:
         request.environ["CONTENT_TYPE"] = content_type
     return client.do_request(request, status=None, expect_errors=True)
-
-
-def assert_error(response, status: int, key: str, field: str | None = None):
-    assert response.status_int == status, response.text
-    assert response.content_type == "application/json"
-    assert response.json["code"] == status
-    assert response.json["data"]["error"] == key
-    if field is not None:
-        assert response.json["data"]["field"] == field
-    else:
-        assert "field" not in response.json["data"]
 
 
 # --- register -----------------------------------------------------------------
@@ -128,13 +118,13 @@ def test_register_refuses_passwords_outside_8_to_1024_code_points(client, passwo
 
 
 def test_password_minimum_is_a_setting(make_config):
-    client = webtest.TestApp(create_app(make_config(password_min_chars=6)))
+    client = validated_client(create_app(make_config(password_min_chars=6)))
     assert post(client, "/api/register", {"username": "alice123", "password": "a" * 5}).status_int == 400
     assert post(client, "/api/register", {"username": "alice123", "password": "a" * 6}).status_int == 200
 
 
 def test_password_length_message_names_the_configured_limits(make_config):
-    client = webtest.TestApp(create_app(make_config(password_min_chars=6)))
+    client = validated_client(create_app(make_config(password_min_chars=6)))
     response = post(client, "/api/register", {"username": "alice123", "password": "short"})
     assert "6" in response.json["message"] and "1024" in response.json["message"]
 
@@ -482,7 +472,7 @@ def test_refreshed_token_lives_longer_than_the_old_one(client, auth, clock):
 
 
 def test_refresh_is_refused_once_the_session_is_older_than_session_max_seconds(make_config, clock):
-    client = webtest.TestApp(create_app(make_config(session_max_seconds=3600)))
+    client = validated_client(create_app(make_config(session_max_seconds=3600)))
     client.post_json("/api/register", {"username": "alice123", "password": PASSWORD})
     token = client.post_json("/api/login", {"username": "alice123", "password": PASSWORD}).json["data"]["access_token"]
     for _ in range(3):  # keep the session alive with refreshes 20 minutes apart: 60 minutes in all
@@ -524,7 +514,7 @@ def test_every_login_attempt_is_logged_with_address_and_username(client, auth, c
 
 def test_throttled_login_attempts_are_logged_too(make_config, caplog):
     caplog.set_level(logging.INFO)
-    client = webtest.TestApp(create_app(make_config(max_failures_per_username=1)))
+    client = validated_client(create_app(make_config(max_failures_per_username=1)))
     env = {"REMOTE_ADDR": "198.51.100.7"}
     post(client, "/api/login", {"username": "alice123", "password": "x"}, extra_environ=env)
     post(client, "/api/login", {"username": "alice123", "password": "x"}, extra_environ=env)

@@ -13,19 +13,13 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
+from support import assert_error
 
 PASSWORD = "correct horse"
 
 
 def post(client, path, body):
     return client.post_json(path, body, expect_errors=True)
-
-
-def assert_error(response, status, key, field=None):
-    assert response.status_int == status, response.text
-    assert response.json["data"]["error"] == key
-    if field:
-        assert response.json["data"]["field"] == field
 
 
 # --- look-alike usernames ------------------------------------------------------------

@@ -17,20 +17,14 @@ from urllib.parse import urlencode
 
 import pytest
 import webtest
-from wsgiref.validate import validator
 
 from authupload import create_app
 
 import forms
-from support import Auth
+from support import Auth, assert_error, validated_client
 
 TUS = {"Tus-Resumable": "1.0.0"}
 SERVER_NAME = re.compile(r"files/\d+/[0-9a-f]{32}")
-
-
-@pytest.fixture
-def user(auth):
-    return auth.new_user()
 
 
 def files_on_disk(app) -> list[str]:
@@ -49,11 +43,6 @@ def assert_only_server_names_on_disk(app):
 
 def listed(client, user) -> list[dict]:
     return client.get("/api/files", headers=user["headers"]).json["data"]["files"]
-
-
-def assert_error(response, status, key):
-    assert response.status_int == status, response.text
-    assert response.json["data"]["error"] == key
 
 
 # --- path traversal through names ---------------------------------------------------
@@ -269,7 +258,8 @@ def test_sql_in_a_file_name_is_stored_literally(app, client, user):
                                    "limit=-1", "offset=1e3", "limit=%00"])
 def test_sql_in_list_query_parameters_is_400_invalid_query(client, user, query):
     forms.upload(client, user, ("a", b"a"))
-    assert_error(client.get(f"/api/files?{query}", headers=user["headers"], expect_errors=True), 400, "invalid_query")
+    assert_error(client.get(f"/api/files?{query}", headers=user["headers"], expect_errors=True), 400, "invalid_query",
+                 field=query.split("=")[0])
     assert len(listed(client, user)) == 1
 
 
@@ -321,7 +311,7 @@ def race(count: int, attempt) -> list[int]:
 def small_quota(make_config):
     """An app with a 10 000-byte quota, its client, and a user."""
     app = create_app(make_config(quota_bytes=10_000))
-    client = webtest.TestApp(validator(app))
+    client = validated_client(app)
     return app, client, Auth(client).new_user()
 
 

@@ -20,27 +20,14 @@ import time
 import urllib.request
 
 import pytest
-import webtest
 
 from authupload import create_app
 
 import forms
 from live_server import LiveServer
+from support import assert_error, validated_client
 
 TUS = {"Tus-Resumable": "1.0.0"}
-
-
-@pytest.fixture
-def user(auth):
-    return auth.new_user()
-
-
-def assert_envelope(response, status: int, key: str):
-    assert response.status_int == status, response.text
-    assert response.content_type == "application/json"
-    assert response.json["code"] == status
-    assert response.json["data"]["error"] == key
-    assert "Traceback" not in response.text and "/authupload/" not in response.text
 
 
 # --- limits ------------------------------------------------------------------------
@@ -48,8 +35,8 @@ def assert_envelope(response, status: int, key: str):
 
 def test_a_rename_field_over_4_kib_is_400_and_keeps_nothing(app, client, user):
     raw = forms.body(forms.file_part("a.txt", b"a"), forms.part("filename", b"n" * 5000))
-    assert_envelope(forms.post(client, user["headers"], raw, path="/api/upload_binary", status=400),
-                    400, "invalid_field")
+    assert_error(forms.post(client, user["headers"], raw, path="/api/upload_binary", status=400),
+                 400, "invalid_field", field="filename")
     assert client.get("/api/files", headers=user["headers"]).json["data"]["total"] == 0
 
 
@@ -58,7 +45,7 @@ def test_a_json_body_over_64_kib_is_413_without_being_parsed(client, user, path)
     body = json.dumps({"username": "x", "password": "p" * (64 * 1024)})
     response = client.post(path, body, headers={**user["headers"], "Content-Type": "application/json"},
                            expect_errors=True)
-    assert_envelope(response, 413, "body_too_large")
+    assert_error(response, 413, "body_too_large")
 
 
 # --- header injection through file names -------------------------------------------
@@ -101,7 +88,7 @@ def test_cr_lf_in_a_file_name_cannot_inject_a_response_header(client, user, way)
 
 @pytest.fixture
 def strict_client(make_config):
-    return webtest.TestApp(create_app(make_config(cors_origins=("https://good.example",))))
+    return validated_client(create_app(make_config(cors_origins=("https://good.example",))))
 
 
 @pytest.mark.parametrize(("method", "path"), [
@@ -129,7 +116,7 @@ def test_a_failing_handler_in_the_real_stack_is_a_generic_500_envelope_and_logge
     monkeypatch.setattr(app.services.storage, "list_page", broken)
     caplog.set_level(logging.ERROR)
     response = client.get("/api/files", headers=user["headers"], expect_errors=True)
-    assert_envelope(response, 500, "server_error")
+    assert_error(response, 500, "server_error")
     assert "exploded" not in response.text and "/srv" not in response.text
     assert "exploded" in caplog.text and "Traceback" in caplog.text
 
@@ -141,7 +128,7 @@ def test_a_database_failure_during_token_checks_is_a_500_envelope(app, client, u
     monkeypatch.setattr(app.services.tokens, "verify", locked)
     caplog.set_level(logging.ERROR)
     response = client.get("/api/me", headers=user["headers"], expect_errors=True)
-    assert_envelope(response, 500, "server_error")
+    assert_error(response, 500, "server_error")
     assert "locked" not in response.text
     assert "database is locked" in caplog.text
 
@@ -372,3 +359,22 @@ def test_a_body_framed_by_both_content_length_and_chunked_is_refused_not_smuggle
                                                      "Transfer-Encoding": "chunked"}) + body)
     statuses = [status for status, _ in responses(answer)]
     assert statuses == [400]  # refused, and the connection closed: the hidden request never ran
+
+
+SECURITY_HEADERS = ("x-content-type-options", "referrer-policy", "cache-control", "content-security-policy")
+
+
+def security_headers_of(answer: bytes) -> dict:
+    head = answer.partition(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")[1:]
+    fields = dict(line.split(": ", 1) for line in head)
+    return {name.lower(): value for name, value in fields.items() if name.lower() in SECURITY_HEADERS}
+
+
+@pytest.mark.slow
+def test_waitress_own_errors_carry_the_same_security_headers_as_the_application_errors(server):
+    """One definition (middleware.security_headers_for): an /api/ error looks the same whoever answers it."""
+    from_application = exchange(server, b"GET /api/files HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    from_waitress = exchange(server, b"GET /api/health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 300_000 + b"\r\n\r\n")
+    assert responses(from_application)[0][0] == 401 and responses(from_waitress)[0][0] == 431
+    assert security_headers_of(from_waitress) == security_headers_of(from_application) == {
+        "x-content-type-options": "nosniff", "referrer-policy": "no-referrer", "cache-control": "no-store"}

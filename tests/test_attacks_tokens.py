@@ -33,11 +33,6 @@ def craft(header: dict, claims: dict, key: bytes) -> str:
 
 
 @pytest.fixture
-def user(auth):
-    return auth.new_user()
-
-
-@pytest.fixture
 def claims(user, app):
     return jwt.decode(user["token"], app.services.tokens.key, algorithms=["HS256"],
                       options={"verify_exp": False, "verify_iat": False})

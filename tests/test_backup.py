@@ -7,11 +7,10 @@ import importlib.util
 import json
 import stat
 from pathlib import Path
-from wsgiref.validate import validator
 
-import webtest
 
 from authupload import create_app
+from support import validated_client
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 
@@ -45,7 +44,7 @@ def test_backup_then_restore_gives_the_same_users_and_files(app, client, auth, m
     assert "2 files checked" in notes
     assert stat.S_IMODE((restored / "secret.key").stat().st_mode) == 0o600
     # The restored directory serves the same account and bytes, with the same key: the old token still works.
-    restored_client = webtest.TestApp(validator(create_app(make_config(data_dir=restored))))
+    restored_client = validated_client(create_app(make_config(data_dir=restored)))
     for file in stored:
         body = restored_client.get(f"/api/files/{file['id']}", headers=user["headers"]).body
         assert len(body) == file["size"]
@@ -120,3 +119,19 @@ def test_manifest_records_what_was_done(app, client, auth, tmp_path):
     manifest = json.loads((archive / "backup.json").read_text())
     assert manifest["secret_key"] is True
     assert manifest["schema_version"] >= 2
+
+
+def test_a_token_from_after_the_backup_does_not_open_the_account_that_gets_its_id(app, client, auth, make_config,
+                                                                                   tmp_path):
+    auth.new_user()
+    archive = backup_script.backup(app.services.config.data_dir, tmp_path / "backups")
+    later = auth.new_user()  # exists only after the backup was taken
+    restored = tmp_path / "restored"
+    restore_script.restore(archive, restored)
+    restored_client = validated_client(create_app(make_config(data_dir=restored)))
+    namesake = restored_client.post_json(
+        "/api/register", {"username": later["username"], "password": "another horse"}).json["data"]
+    assert namesake["id"] == later["id"]  # the restored sqlite_sequence hands the id out again
+    response = restored_client.get("/api/me", headers=later["headers"], expect_errors=True)
+    assert response.status_int == 401
+    assert response.json["data"]["error"] == "token_revoked"

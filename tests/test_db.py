@@ -6,11 +6,11 @@ import sqlite3
 import threading
 
 import pytest
-import webtest
 
 from authupload import create_app
 from authupload.db import BUSY_TIMEOUT_MS, MIGRATIONS, Database, _statements
 from authupload.accounts.passwords import HashGate, PasswordHasher
+from support import validated_client
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def test_a_version_1_database_is_migrated_and_keeps_its_users(tmp_path, make_con
     assert database.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     tables = {row[0] for row in database.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"users", "revoked_tokens", "login_failures", "files", "uploads"} <= tables
-    client = webtest.TestApp(app)
+    client = validated_client(app)
     token = client.post_json("/api/login", {"username": "alice123", "password": "correct horse"}).json["data"][
         "access_token"]
     me = client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).json["data"]
@@ -164,3 +164,39 @@ def test_migration_3_counts_the_files_a_version_2_database_already_has(tmp_path)
         add_file(old, user, "c1", 30)
         add_file(old, user, "c2", 12)
     assert counters(Database(path).connection(), user) == (2, 42)
+
+
+def test_migration_5_keeps_every_account_and_file_and_stops_reusing_ids(tmp_path):
+    """The users table is rebuilt (AUTOINCREMENT, account_key): nothing that pointed at it may be lost."""
+    path = tmp_path / "authupload.db"
+    with sqlite3.connect(path) as old:
+        old.execute("PRAGMA foreign_keys = ON")
+        for script in MIGRATIONS[:4]:
+            for statement in _statements(script):
+                old.execute(statement)
+        old.execute("PRAGMA user_version = 4")
+        for user_id in (1, 2, 3):
+            old.execute("INSERT INTO users (id, username, username_key, password_hash, token_version, created_at)"
+                        " VALUES (?, ?, ?, 'h', ?, 0)", (user_id, f"User{user_id}", f"user{user_id}", user_id))
+        old.execute("INSERT INTO files VALUES ('f1', 3, 'a.txt', 5, 'x', 'text/plain', 0)")
+        old.execute("INSERT INTO uploads (id, user_id, length, metadata, name, content_type, created_at, expires_at)"
+                    " VALUES ('u1', 3, 10, '', 'b', 'text/plain', 0, 1)")
+    database = Database(path)
+    users = database.execute("SELECT * FROM users ORDER BY id").fetchall()
+    assert [(u["id"], u["username"], u["token_version"], u["file_count"], u["file_bytes"]) for u in users] == [
+        (1, "User1", 1, 0, 0), (2, "User2", 2, 0, 0), (3, "User3", 3, 1, 5)]
+    assert len({u["account_key"] for u in users}) == 3
+    assert database.execute("SELECT user_id FROM files").fetchall()[0][0] == 3
+    assert database.execute("SELECT user_id FROM uploads").fetchall()[0][0] == 3
+    assert database.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    # The triggers still count, and ON DELETE CASCADE still reaches files and uploads.
+    database.execute("INSERT INTO files (id, user_id, name, size, sha256, content_type, uploaded_at)"
+                     " VALUES ('f2', 2, 'c.txt', 7, 'y', 'text/plain', 0)")
+    assert database.execute("SELECT file_bytes FROM users WHERE id = 2").fetchone()[0] == 7
+    database.execute("DELETE FROM users WHERE id = 3")
+    assert database.execute("SELECT count(*) FROM files WHERE user_id = 3").fetchone()[0] == 0
+    assert database.execute("SELECT count(*) FROM uploads").fetchone()[0] == 0
+    # The highest id, once deleted, is never handed out again.
+    new_id = database.execute("INSERT INTO users (username, username_key, password_hash, created_at)"
+                              " VALUES ('User4', 'user4', 'h', 0) RETURNING id").fetchone()[0]
+    assert new_id == 4

@@ -7,22 +7,15 @@ from email.utils import formatdate
 from urllib.parse import quote
 
 import pytest
-import webtest
-from wsgiref.validate import validator
 
 from authupload import create_app
 from authupload.files.downloads import content_disposition, requested_range
 from authupload.web.http import HTTPError
 
 import forms
-from support import Auth
+from support import Auth, assert_error, validated_client
 
 DATA = b"0123456789"  # ten bytes: ranges are easy to read
-
-
-@pytest.fixture
-def user(auth):
-    return auth.new_user()
 
 
 @pytest.fixture
@@ -34,12 +27,6 @@ def stored(client, user):
 
 def upload_one(client, user, name="f.bin", data=b"x") -> dict:
     return forms.upload(client, user, (name, data)).json["data"]["files"][0]
-
-
-def assert_error(response, status: int, key: str):
-    assert response.status_int == status
-    assert response.json["code"] == status
-    assert response.json["data"]["error"] == key
 
 
 # --- listing ------------------------------------------------------------------------
@@ -92,8 +79,7 @@ def test_list_defaults_to_fifty(client, user):
 ])
 def test_list_refuses_bad_paging(client, user, query):
     response = client.get(f"/api/files?{query}", headers=user["headers"], status=400)
-    assert_error(response, 400, "invalid_query")
-    assert response.json["data"]["field"] == query.split("=")[0]
+    assert_error(response, 400, "invalid_query", field=query.split("=")[0])
 
 
 def test_list_needs_a_token(client):
@@ -382,7 +368,7 @@ def test_a_link_dies_after_its_lifetime(client, user, stored, clock):
 
 
 def test_a_link_lifetime_is_configurable(make_config):
-    client = webtest.TestApp(validator(create_app(make_config(link_ttl_seconds=10))))
+    client = validated_client(create_app(make_config(link_ttl_seconds=10)))
     user = Auth(client).new_user()
     file = upload_one(client, user)
     assert client.post(f"/api/files/{file['id']}/link", headers=user["headers"]).json["data"]["expires_in"] == 10

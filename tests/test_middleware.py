@@ -6,9 +6,9 @@ import logging
 import re
 
 import pytest
-import webtest
 
 from authupload import create_app
+from support import validated_client
 
 API_SAMPLE = [
     ("GET", "/api/health"),
@@ -87,7 +87,7 @@ def test_cors_preflight_is_204_with_methods_headers_and_max_age(client, path):
 
 
 def test_cors_max_age_is_a_setting(make_config):
-    client = webtest.TestApp(create_app(make_config(cors_max_age_seconds=42)))
+    client = validated_client(create_app(make_config(cors_max_age_seconds=42)))
     assert preflight(client).headers["Access-Control-Max-Age"] == "42"
 
 
@@ -106,7 +106,7 @@ def test_a_response_without_origin_carries_no_cors_headers(client):
 
 @pytest.fixture
 def strict_client(make_config):
-    return webtest.TestApp(create_app(make_config(cors_origins=("https://good.example",))))
+    return validated_client(create_app(make_config(cors_origins=("https://good.example",))))
 
 
 def test_configured_origin_is_allowed_by_name(strict_client):

@@ -8,11 +8,11 @@ import time
 
 import bcrypt
 import pytest
-import webtest
 
 from authupload import create_app
 from authupload.web.http import HTTPError
 from authupload.accounts.passwords import HashGate, PasswordHasher
+from support import validated_client
 
 
 @pytest.fixture
@@ -132,7 +132,7 @@ def test_a_waiting_place_lets_one_more_wait_for_a_slot():
 
 def test_a_full_gate_makes_login_503_server_busy(make_config):
     app = create_app(make_config(hash_concurrency=1, hash_queue_limit=0))
-    client = webtest.TestApp(app)
+    client = validated_client(app)
     client.post_json("/api/register", {"username": "alice123", "password": "correct horse"})
     release, thread = hold_gate(app.services.passwords.gate)
     try:
@@ -149,7 +149,7 @@ def test_a_full_gate_makes_login_503_server_busy(make_config):
 
 @pytest.mark.slow
 def test_unknown_user_and_wrong_password_take_about_the_same_time(make_config):
-    client = webtest.TestApp(create_app(make_config(bcrypt_cost=10, max_failures_per_username=1000,
+    client = validated_client(create_app(make_config(bcrypt_cost=10, max_failures_per_username=1000,
                                                     max_failures_per_address=1000)))
     client.post_json("/api/register", {"username": "alice123", "password": "correct horse"})
 

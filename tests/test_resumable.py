@@ -7,16 +7,15 @@ import hashlib
 import io
 import threading
 from email.utils import parsedate_to_datetime
-from wsgiref.validate import validator
 
 import pytest
 import webtest
 
 from authupload import create_app, i18n
 from authupload.files import resumable
-from authupload.files.resumable import RunningHashes, remove_expired_uploads, running_hashes
+from authupload.files.open_uploads import RunningHashes
 from authupload.files.hashing import BackgroundSha256
-from support import Auth
+from support import Auth, validated_client
 
 TUS = {"Tus-Resumable": "1.0.0"}
 CHUNK_TYPE = "application/offset+octet-stream"
@@ -61,11 +60,6 @@ class TusClient:
 
 
 @pytest.fixture
-def user(auth):
-    return auth.new_user()
-
-
-@pytest.fixture
 def tus(client, user):
     return TusClient(client, user["headers"])
 
@@ -79,7 +73,7 @@ def stored_bytes(app, user, file_id: str) -> bytes:
 
 def small_quota_client(make_config, **limits):
     app = create_app(make_config(**limits))
-    return app, webtest.TestApp(validator(app))
+    return app, validated_client(app)
 
 
 # --- discovery and the protocol version ---------------------------------------------
@@ -333,7 +327,7 @@ def test_completion_uses_the_running_hash_of_the_accepted_chunks(tus, app, user,
     tus.patch(location, 1000, data[1000:5000])
     file_id = tus.patch(location, 5000, data[5000:]).headers["Upload-File-Id"]
     assert stored_bytes(app, user, file_id) == data  # the row's sha256 is the file's
-    assert upload_id_of(location) not in running_hashes.entries
+    assert upload_id_of(location) not in app.services.uploads.running_hashes.entries
 
 
 def test_an_upload_whose_chunks_this_process_missed_is_hashed_from_disk(tus, app, user):
@@ -341,7 +335,7 @@ def test_an_upload_whose_chunks_this_process_missed_is_hashed_from_disk(tus, app
     data = b"abcdefghi"
     location = tus.create(len(data)).headers["Location"]
     for start in range(0, 9, 3):
-        running_hashes.forget(upload_id_of(location))
+        app.services.uploads.running_hashes.forget(upload_id_of(location))
         response = tus.patch(location, start, data[start:start + 3])
     assert stored_bytes(app, user, response.headers["Upload-File-Id"]) == data
 
@@ -381,11 +375,12 @@ def test_delete_and_expiry_forget_the_running_hash(make_config, clock):
     app, client = small_quota_client(make_config, upload_expiry_seconds=600)
     tus = TusClient(client, Auth(client).new_user()["headers"])
     deleted, expired = (tus.create(6, body=b"abc").headers["Location"] for _ in range(2))
+    running_hashes = app.services.uploads.running_hashes
     assert {upload_id_of(deleted), upload_id_of(expired)} <= set(running_hashes.entries)
     tus.delete(deleted)
     clock.advance(600)
     services = app.services
-    remove_expired_uploads(services.database, services.storage, services.config)
+    services.uploads.remove_expired()
     assert not {upload_id_of(deleted), upload_id_of(expired)} & set(running_hashes.entries)
 
 
@@ -503,7 +498,7 @@ def test_expired_uploads_vanish_with_their_reservation(make_config, clock):
     tus.head(location, status=404)
     tus.patch(location, 3, b"def", status=404)
     services = app.services
-    remove_expired_uploads(services.database, services.storage, services.config)
+    services.uploads.remove_expired()
     assert {path.name for path in services.storage.partial_dir.iterdir()} == {fresh_id, fresh_id + ".lock"}
     assert [row["id"] for row in services.database.execute("SELECT id FROM uploads")] == [fresh_id]
 
@@ -514,10 +509,10 @@ def test_the_expiry_sweep_keeps_live_uploads_and_forgets_finished_ones(make_conf
     finished = tus.create(3, body=b"abc").headers["Location"]
     clock.advance(590)
     services = app.services
-    remove_expired_uploads(services.database, services.storage, services.config)
+    services.uploads.remove_expired()
     open_location = tus.create(3).headers["Location"]
     clock.advance(20)
-    remove_expired_uploads(services.database, services.storage, services.config)
+    services.uploads.remove_expired()
     ids = [row["id"] for row in services.database.execute("SELECT id FROM uploads")]
     assert ids == [open_location.rsplit("/", 1)[1]]
     assert finished.rsplit("/", 1)[1] not in ids
@@ -530,7 +525,7 @@ def test_the_expiry_sweep_removes_an_upload_whose_creation_crashed(tus, app, clo
         leftover.unlink()
     clock.advance(app.services.config.upload_expiry_seconds)
     services = app.services
-    remove_expired_uploads(services.database, services.storage, services.config)
+    services.uploads.remove_expired()
     assert services.database.execute("SELECT count(*) FROM uploads WHERE id = ?", (upload_id,)).fetchone()[0] == 0
 
 

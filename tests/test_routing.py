@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import logging
-from wsgiref.validate import validator
 
 import pytest
-import webtest
 
 from authupload.app import ROUTES
 from authupload.web.http import HTTPError, Response, envelope
 from authupload.web.routing import Route, Router
 from authupload.web.static import serve_public
+from support import validated_client
 
 
 @pytest.mark.parametrize("path", ["/api/nothing", "/api/", "/api/register/extra", "/api/files/a/b/c",
@@ -69,7 +68,7 @@ def test_path_parameters_reach_the_handler(app):
         return envelope(request.language, 200, "ok")
 
     router = Router([Route("GET", "/api/things/{thing_id}/parts/{part}", handler)], app.services, serve_public)
-    client = webtest.TestApp(validator(router))
+    client = validated_client(router)
     client.get("/api/things/abc123/parts/x%20y")
     assert seen == {"thing_id": "abc123", "part": "x y"}
     assert client.get("/api/things/a/b/parts/c", expect_errors=True).status_int == 404  # one segment only
@@ -82,7 +81,7 @@ def boom(request):
 def test_a_handler_that_raises_gives_a_generic_500_envelope(app, caplog):
     caplog.set_level(logging.ERROR)
     router = Router([Route("GET", "/api/boom", boom)], app.services, serve_public)
-    client = webtest.TestApp(validator(router))
+    client = validated_client(router)
     response = client.get("/api/boom", expect_errors=True)
     assert response.status_int == 500
     assert response.json == {"code": 500, "message": "Something went wrong on the server.",
@@ -98,7 +97,7 @@ def test_a_500_speaks_the_callers_language(app):
     routes = [Route(r.method, r.pattern, boom if r.handler.__name__ == "health" else r.handler, r.auth, r.body)
               for r in ROUTES]
     router = Router(routes, app.services, serve_public)
-    response = webtest.TestApp(validator(router)).get("/api/health", expect_errors=True,
+    response = validated_client(router).get("/api/health", expect_errors=True,
                                                        headers={"Accept-Language": "zh-CN"})
     assert response.status_int == 500
     assert response.json["data"] == {"error": "server_error"}
@@ -109,7 +108,7 @@ def test_an_http_error_from_a_handler_becomes_its_envelope(app):
     def teapot(request):
         raise HTTPError(418, "not_found", headers=[("X-Why", "because")])
 
-    client = webtest.TestApp(validator(Router([Route("GET", "/api/tea", teapot)], app.services, serve_public)))
+    client = validated_client(Router([Route("GET", "/api/tea", teapot)], app.services, serve_public))
     response = client.get("/api/tea", expect_errors=True)
     assert response.status_int == 418 and response.json["code"] == 418
     assert response.headers["X-Why"] == "because"
@@ -119,11 +118,11 @@ def test_a_handler_response_is_returned_as_is(app):
     def plain(request):
         return Response(200, [("Content-Type", "text/plain"), ("Content-Length", "2")], [b"hi"])
 
-    client = webtest.TestApp(validator(Router([Route("GET", "/api/plain", plain)], app.services, serve_public)))
+    client = validated_client(Router([Route("GET", "/api/plain", plain)], app.services, serve_public))
     assert client.get("/api/plain").body == b"hi"
 
 
 def test_paths_outside_api_go_to_the_fallback(app):
     router = Router([], app.services, lambda request: Response(200, [("Content-Type", "text/plain"),
                                                                     ("Content-Length", "4")], [b"page"]))
-    assert webtest.TestApp(validator(router)).get("/anything").body == b"page"
+    assert validated_client(router).get("/anything").body == b"page"

@@ -6,10 +6,9 @@ import os
 from email.utils import formatdate
 
 import pytest
-import webtest
-from wsgiref.validate import validator
 
 from authupload import create_app
+from support import validated_client
 
 FILES = {
     "page.html": b"<!doctype html><title>page</title>",
@@ -40,7 +39,7 @@ def public(tmp_path):
 
 @pytest.fixture
 def pages(make_config, public):
-    return webtest.TestApp(validator(create_app(make_config(public_dir=public))))
+    return validated_client(create_app(make_config(public_dir=public)))
 
 
 @pytest.mark.parametrize("path, content_type", [

@@ -14,6 +14,7 @@ import webtest
 from authupload import create_app
 
 from live_server import LiveServer
+from support import validated_client
 
 PASSWORD = "correct horse"
 
@@ -104,7 +105,7 @@ def test_a_successful_login_clears_the_usernames_failures(client, auth):
 
 
 def test_the_address_limit_locks_one_address_across_usernames(make_config):
-    client = webtest.TestApp(create_app(make_config(max_failures_per_address=5)))
+    client = validated_client(create_app(make_config(max_failures_per_address=5)))
     client.post_json("/api/register", {"username": "alice123", "password": PASSWORD})
     for number in range(5):
         assert login(client, f"guess{number:04d}", "x", address="203.0.113.66").status_int == 401
@@ -116,7 +117,7 @@ def test_the_address_limit_locks_one_address_across_usernames(make_config):
 
 
 def test_the_address_lock_expires_too(make_config, clock):
-    client = webtest.TestApp(create_app(make_config(max_failures_per_address=5)))
+    client = validated_client(create_app(make_config(max_failures_per_address=5)))
     client.post_json("/api/register", {"username": "alice123", "password": PASSWORD})
     for number in range(5):
         login(client, f"guess{number:04d}", "x", address="203.0.113.66")
@@ -126,7 +127,7 @@ def test_the_address_lock_expires_too(make_config, clock):
 
 def test_a_busy_refusal_does_not_count_as_a_failure(make_config):
     app = create_app(make_config(hash_concurrency=1, hash_queue_limit=0, max_failures_per_username=3))
-    client = webtest.TestApp(app)
+    client = validated_client(app)
     client.post_json("/api/register", {"username": "alice123", "password": PASSWORD})
     with app.services.passwords.gate:  # every bcrypt slot taken: logins are answered 503 at once
         for _ in range(5):
@@ -140,7 +141,7 @@ def test_a_busy_refusal_does_not_count_as_a_failure(make_config):
 def test_thirty_parallel_wrong_passwords_let_at_most_ten_through(make_config):
     # The real WSGI app, called from many threads at once; the gate is wide so only the throttle decides.
     app = create_app(make_config(hash_concurrency=8, hash_queue_limit=64))
-    webtest.TestApp(app).post_json("/api/register", {"username": "alice123", "password": PASSWORD})
+    validated_client(app).post_json("/api/register", {"username": "alice123", "password": PASSWORD})
     statuses = []
     barrier = threading.Barrier(30)
 
@@ -194,3 +195,87 @@ def test_throttling_holds_across_two_processes_sharing_a_data_directory(tmp_path
                 status, headers = http_post(server.url + "/api/login", {"username": "alice123", "password": PASSWORD})
                 assert status == 429
                 assert int(headers["Retry-After"]) > 0
+
+
+# --- registrations per address ------------------------------------------------------------
+
+
+def register(client, username, address):
+    return client.post_json("/api/register", {"username": username, "password": PASSWORD},
+                            extra_environ={"REMOTE_ADDR": address}, expect_errors=True)
+
+
+@pytest.fixture
+def bounded_client(make_config):
+    return webtest.TestApp(create_app(make_config(max_registrations_per_address=3)))
+
+
+def test_registrations_from_one_address_are_bounded_per_hour_with_429_and_retry_after(bounded_client, clock):
+    assert [register(bounded_client, f"flood{n:03d}x", "192.0.2.7").status_int for n in range(3)] == [200] * 3
+    refused = register(bounded_client, "flood999x", "192.0.2.7")
+    assert refused.status_int == 429
+    assert refused.json["data"] == {"error": "too_many_attempts"}
+    assert 0 < int(refused.headers["Retry-After"]) <= 3600
+    assert register(bounded_client, "elsewhere1", "198.51.100.1").status_int == 200  # another address is not held
+    clock.advance(3600)
+    assert register(bounded_client, "flood999x", "192.0.2.7").status_int == 200  # the hour has passed
+
+
+def test_a_refused_registration_creates_no_account(bounded_client):
+    for n in range(3):
+        register(bounded_client, f"flood{n:03d}x", "192.0.2.7")
+    assert register(bounded_client, "refused01", "192.0.2.7").status_int == 429
+    assert login(bounded_client, "refused01", PASSWORD).status_int == 401
+
+
+def test_a_taken_name_does_not_use_up_the_addresss_registrations(bounded_client):
+    register(bounded_client, "takenname", "192.0.2.7")
+    statuses = [register(bounded_client, "takenname", "192.0.2.7").status_int for _ in range(5)]
+    assert statuses == [409] * 5  # answered before the hash: no bcrypt, nothing counted
+    assert register(bounded_client, "another01", "192.0.2.7").status_int == 200
+
+
+def test_parallel_registrations_from_one_address_let_at_most_the_limit_through(bounded_client):
+    statuses = []
+
+    def attempt(n):
+        statuses.append(register(bounded_client, f"racer{n:03d}x", "192.0.2.7").status_int)
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses.count(200) <= 3
+    assert set(statuses) <= {200, 429, 503}
+
+
+def test_a_registration_flood_from_one_address_never_keeps_another_from_logging_in(make_config):
+    """bcrypt at a real-ish cost and a gate of one: without the bound, the flood holds the gate and logins get 503."""
+    app = create_app(make_config(bcrypt_cost=9, hash_concurrency=1, hash_queue_limit=1,
+                                 max_registrations_per_address=10))
+    bystander = webtest.TestApp(app)
+    assert register(bystander, "bystander1", "198.51.100.1").status_int == 200
+    stop = threading.Event()
+    flood_statuses = []
+
+    def flood(worker):
+        flooder = webtest.TestApp(app)
+        number = 0
+        while not stop.is_set() and number < 200:
+            number += 1
+            flood_statuses.append(register(flooder, f"f{worker}n{number:04d}x", "192.0.2.66").status_int)
+
+    flooders = [threading.Thread(target=flood, args=(worker,)) for worker in range(6)]
+    for thread in flooders:
+        thread.start()
+    try:
+        while len(flood_statuses) < 30 and any(thread.is_alive() for thread in flooders):
+            stop.wait(0.01)  # until the flood is past its share (10) and still going
+        logins = [login(bystander, "bystander1", PASSWORD, "198.51.100.1").status_int for _ in range(10)]
+    finally:
+        stop.set()
+        for thread in flooders:
+            thread.join()
+    assert logins == [200] * 10
+    assert flood_statuses.count(200) <= 10

@@ -12,11 +12,11 @@ import stat
 
 import jwt
 import pytest
-import webtest
 
 from authupload import create_app
 from authupload.config import Config
 from authupload.accounts.tokens import ACCESS, DOWNLOAD, UPLOAD, MIN_KEY_BYTES, load_signing_key
+from support import validated_client
 
 INVALID = 'Bearer error="invalid_token"'
 
@@ -30,11 +30,6 @@ def craft(header: dict, claims: dict, key: bytes | None, digest=hashlib.sha256) 
     signing_input = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}"
     signature = b"" if key is None else hmac.new(key, signing_input.encode(), digest).digest()
     return f"{signing_input}.{b64(signature)}"
-
-
-@pytest.fixture
-def user(auth):
-    return auth.new_user()
 
 
 @pytest.fixture
@@ -63,7 +58,7 @@ def test_a_valid_access_token_opens_me(client, user):
 
 
 def test_token_claims_are_the_documented_ones(claims, user, clock):
-    assert {"sub", "name", "iat", "exp", "jti", "purpose"} <= set(claims)
+    assert {"sub", "name", "iat", "exp", "jti", "purpose", "ver", "acct"} <= set(claims)
     assert claims["sub"] == str(user["id"])
     assert claims["name"] == user["username"]
     assert claims["iat"] == int(clock())
@@ -108,7 +103,7 @@ def test_tampered_signature_is_refused(client, user):
     assert_refused(me(client, f"{header}.{payload}.{flipped}"), "token_invalid")
 
 
-@pytest.mark.parametrize("claim", ["sub", "name", "iat", "exp", "jti", "purpose"])
+@pytest.mark.parametrize("claim", ["sub", "name", "iat", "exp", "jti", "purpose", "acct"])
 def test_token_missing_a_required_claim_is_refused(client, claims, key, claim):
     del claims[claim]
     assert_refused(me(client, jwt.encode(claims, key, algorithm="HS256")), "token_invalid")
@@ -119,6 +114,7 @@ def test_token_missing_a_required_claim_is_refused(client, claims, key, claim):
     ("sub", "not-a-number"),
     ("exp", "tomorrow"),
     ("purpose", None),
+    ("acct", 5),
 ])
 def test_token_with_a_malformed_claim_is_refused(client, claims, key, claim, value):
     claims[claim] = value
@@ -133,7 +129,7 @@ def test_expired_token_is_refused_as_token_expired(client, user, clock):
 
 
 def test_token_lifetime_is_a_setting(make_config, clock):
-    client = webtest.TestApp(create_app(make_config(token_ttl_seconds=60)))
+    client = validated_client(create_app(make_config(token_ttl_seconds=60)))
     client.post_json("/api/register", {"username": "alice123", "password": "correct horse"})
     response = client.post_json("/api/login", {"username": "alice123", "password": "correct horse"})
     assert response.json["data"]["expires_in"] == 60
@@ -155,9 +151,41 @@ def test_token_of_a_deleted_user_is_refused(client, user, app):
     assert response.headers["WWW-Authenticate"] == INVALID
 
 
+def test_a_deleted_accounts_token_does_not_open_the_account_that_takes_its_name(client, user, app, auth):
+    # Deleting the newest row used to free its id: the next account got it, and with it the old token.
+    with sqlite3.connect(app.services.config.data_dir / "authupload.db") as connection:
+        connection.execute("DELETE FROM users WHERE id = ?", (user["id"],))
+    successor = auth.new_user()
+    assert successor["username"] != user["username"]
+    namesake = auth.register(user["username"])
+    assert user["id"] not in (successor["id"], namesake["id"])  # AUTOINCREMENT: ids are never handed out again
+    assert_refused(me(client, user["token"]), "token_revoked")
+
+
+def test_a_token_does_not_open_another_account_that_has_its_id(client, user, app):
+    """A restored backup can hand an id out again (its sqlite_sequence is older): the account key tells them apart."""
+    with sqlite3.connect(app.services.config.data_dir / "authupload.db") as connection:
+        connection.execute("DELETE FROM users WHERE id = ?", (user["id"],))
+        connection.execute(
+            "INSERT INTO users (id, username, username_key, password_hash, created_at) VALUES (?, ?, ?, 'x', 0)",
+            (user["id"], user["username"], user["username"].lower()))
+    assert_refused(me(client, user["token"]), "token_revoked")
+
+
+def test_every_account_gets_its_own_random_key(app, auth):
+    keys = {claims_of(app, auth.new_user())["acct"] for _ in range(3)}
+    assert len(keys) == 3 and all(len(key) == 32 for key in keys)  # 128 bits, hex
+
+
+def claims_of(app, user) -> dict:
+    return jwt.decode(user["token"], app.services.tokens.key, algorithms=["HS256"],
+                      options={"verify_exp": False, "verify_iat": False})
+
+
 @pytest.mark.parametrize("purpose", [UPLOAD, DOWNLOAD, "admin", ""])
 def test_token_of_another_purpose_does_not_open_the_api(client, user, app, purpose):
-    token = app.services.tokens.issue(user["id"], user["username"], 0, purpose, 300, upload_id="x", file_id="y")
+    token = app.services.tokens.issue(user["id"], user["username"], 0, purpose, 300,
+                                      account_key=claims_of(app, user)["acct"], upload_id="x", file_id="y")
     for response in (me(client, token),
                      client.post("/api/logout", headers={"Authorization": f"Bearer {token}"}, expect_errors=True),
                      client.post("/api/token/refresh", headers={"Authorization": f"Bearer {token}"},
@@ -234,11 +262,11 @@ def test_key_file_differs_between_data_directories(tmp_path):
 
 
 def test_key_file_is_reused_across_restarts(make_config, tmp_path):
-    first = webtest.TestApp(create_app(make_config()))
+    first = validated_client(create_app(make_config()))
     first.post_json("/api/register", {"username": "alice123", "password": "correct horse"})
     token = first.post_json("/api/login", {"username": "alice123", "password": "correct horse"}).json["data"][
         "access_token"]
-    second = webtest.TestApp(create_app(make_config()))
+    second = validated_client(create_app(make_config()))
     assert me(second, token).status_int == 200
     assert not list((tmp_path / "data").glob("secret.key.*"))  # no draft left behind
 
@@ -246,7 +274,7 @@ def test_key_file_is_reused_across_restarts(make_config, tmp_path):
 def test_configured_secret_signs_the_tokens_and_no_key_file_is_written(make_config, tmp_path):
     secret = "s" * 40
     app = create_app(make_config(secret=secret))
-    client = webtest.TestApp(app)
+    client = validated_client(app)
     client.post_json("/api/register", {"username": "alice123", "password": "correct horse"})
     token = client.post_json("/api/login", {"username": "alice123", "password": "correct horse"}).json["data"][
         "access_token"]

@@ -7,13 +7,12 @@ import re
 
 import pytest
 import webtest
-from wsgiref.validate import validator
 
 from authupload import create_app
 from authupload.files.hashing import BackgroundSha256
 
 import forms
-from support import Auth
+from support import Auth, assert_error, validated_client
 
 
 def sha256(data: bytes) -> str:
@@ -33,22 +32,11 @@ def assert_nothing_kept(app, client, user):
     assert not user_dir.exists() or not any(user_dir.iterdir())
 
 
-def assert_error(response, status: int, key: str):
-    assert response.status_int == status
-    assert response.json["code"] == status
-    assert response.json["data"]["error"] == key
-
-
-@pytest.fixture
-def user(auth):
-    return auth.new_user()
-
-
 @pytest.fixture
 def limited(make_config):
     """A client on an app with tiny limits: 1000-byte files, 1500-byte quota, 3 parts."""
     app = create_app(make_config(max_file_bytes=1000, quota_bytes=1500, max_parts_per_upload=3))
-    client = webtest.TestApp(validator(app))
+    client = validated_client(app)
     return app, client, Auth(client).new_user()
 
 
@@ -99,7 +87,7 @@ def test_other_fields_are_ignored(client, user):
 @pytest.mark.parametrize("chunk_bytes", [1, 7, 64, 1024])
 def test_a_boundary_split_across_reads_is_still_found(make_config, chunk_bytes):
     app = create_app(make_config(read_chunk_bytes=chunk_bytes))
-    client = webtest.TestApp(validator(app))
+    client = validated_client(app)
     user = Auth(client).new_user()
     # Bytes that look like the start of a delimiter, but are not one.
     data = (b"\r\n--" + forms.BOUNDARY[:-1].encode() + b"\r\r\n-\n") * 20
@@ -110,7 +98,7 @@ def test_a_boundary_split_across_reads_is_still_found(make_config, chunk_bytes):
 def test_a_body_from_a_file_is_read_in_chunks(make_config, tmp_path):
     """A body larger than several chunks, fed from a file as waitress does."""
     app = create_app(make_config(read_chunk_bytes=64 * 1024))
-    client = webtest.TestApp(validator(app))
+    client = validated_client(app)
     user = Auth(client).new_user()
     data = bytes(range(256)) * 4096 * 3  # 3 MiB
     raw = forms.body(forms.file_part("big.bin", data))
@@ -197,8 +185,7 @@ def test_upload_files_ignores_a_filename_field(client, user):
 def test_a_rename_of_several_files_is_refused_and_keeps_nothing(app, client, user):
     raw = forms.body(forms.file_part("a", b"a"), forms.file_part("b", b"b"))
     response = forms.post(client, user["headers"], raw, path="/api/upload_binary?filename=x", status=400)
-    assert_error(response, 400, "invalid_field")
-    assert response.json["data"]["field"] == "filename"
+    assert_error(response, 400, "invalid_field", field="filename")
     assert_nothing_kept(app, client, user)
 
 
@@ -317,7 +304,7 @@ def test_too_many_parts_is_400_and_keeps_nothing(limited):
 
 def test_a_nearly_full_disk_is_507(make_config):
     app = create_app(make_config(min_free_disk_bytes=2**62))
-    client = webtest.TestApp(validator(app))
+    client = validated_client(app)
     user = Auth(client).new_user()
     assert_error(forms.upload(client, user, ("a", b"a"), status=507), 507, "insufficient_storage")
     assert_nothing_kept(app, client, user)

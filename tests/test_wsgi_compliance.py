@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import warnings
-from wsgiref.validate import WSGIWarning, validator
+from wsgiref.validate import WSGIWarning
 
 import pytest
-import webtest
 
 from authupload import create_app
+from support import validated_client
 
 
 @pytest.fixture
 def strict(make_config):
     """The app inside the validator, with the validator's warnings turned into failures."""
-    return webtest.TestApp(validator(create_app(make_config())))
+    return validated_client(create_app(make_config()))
 
 
 SAMPLE = [

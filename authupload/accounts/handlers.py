@@ -63,7 +63,8 @@ def token_json(request: Request, user, auth_time: float) -> dict:
     """A fresh access token for ``user``, in the shape login, password and refresh return."""
     ttl = request.app.config.token_ttl_seconds
     access_token = request.app.tokens.issue(
-        user["id"], user["username"], user["token_version"], tokens.ACCESS, ttl, auth_time=int(auth_time)
+        user["id"], user["username"], user["token_version"], tokens.ACCESS, ttl,
+        account_key=user["account_key"], auth_time=int(auth_time),
     )
     return {"access_token": access_token, "token_type": "bearer", "expires_in": ttl}
 
@@ -71,7 +72,7 @@ def token_json(request: Request, user, auth_time: float) -> dict:
 def current_user(request: Request):
     """The users row of the token's subject (the bearer middleware checked that it exists)."""
     row = request.app.database.execute(
-        "SELECT * FROM users WHERE id = ?", (int(request.user["sub"]),)
+        "SELECT * FROM users WHERE id = ?", (request.user_id,)
     ).fetchone()
     if row is None:
         raise tokens.unauthorized("token_revoked")
@@ -92,7 +93,7 @@ def register(request: Request) -> Response:
     # A cheap early answer for the common case; the UNIQUE constraint below is what really decides.
     if database.execute("SELECT 1 FROM users WHERE username_key = ?", (username_key(username),)).fetchone():
         raise HTTPError(409, "username_taken")
-    password_hash = request.app.passwords.hash_password(password)
+    password_hash = hash_new_password(request, password)
     # Race-safe: of two registrations for one name, the UNIQUE(username_key)
     # constraint lets exactly one insert a row; the other gets no id back.
     row = database.execute(
@@ -103,6 +104,27 @@ def register(request: Request) -> Response:
     if row is None:
         raise HTTPError(409, "username_taken")
     return envelope(request.language, 200, "registered", user_json(row))
+
+
+def hash_new_password(request: Request, password: str) -> str:
+    """bcrypt for a new account, counted against the client address's registrations first.
+
+    Two guards keep sign-ups from crowding out logins: the throttle is asked
+    before the hash, so a flood from one address is refused (429) without any
+    bcrypt work; and new accounts hash through a gate of their own
+    (``Services.registration_passwords``), so even a flood from many addresses
+    fills that gate, never the one logins wait at.
+    """
+    app = request.app
+    hasher = app.registration_passwords
+    hasher.gate.raise_if_full()  # under a burst, refuse before any database write
+    address = request.client_address
+    reserved_at = app.registrations.reserve(address)
+    try:
+        return hasher.hash_password(password)
+    except HTTPError:
+        app.registrations.release(address, reserved_at)  # 503: the gate filled up meanwhile; nothing was hashed
+        raise
 
 
 def password_matches(request: Request, username: str, password: str, user) -> bool:

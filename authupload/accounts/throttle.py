@@ -1,4 +1,4 @@
-"""Failed-login throttling, shared by every thread and process through SQLite.
+"""Failed-login and registration throttling, shared by every thread and process through SQLite.
 
 Two counters, each a sliding window of recent failures: one per username
 (ASCII-lowercased, so ``Alice123`` and ``alice123`` share it, and counted for
@@ -18,6 +18,12 @@ The same two-counter lock guards the passwords of share and upload-request
 links: a ``LoginThrottle`` built with other scopes counts per link (instead of
 per username) and per address, in counters of their own, so guessing a link's
 password from an address never locks that address out of logging in.
+
+Registrations are counted per client address too (``RegistrationThrottle``):
+each costs a bcrypt hash, drawn from the same bounded pool as logins, so an
+unthrottled flood of sign-ups would answer everybody's login with 503. An
+address may register ``max_registrations_per_address`` accounts an hour; the
+reservation is made, the same race-free way, before the hash.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ USERNAME = "username"
 ADDRESS = "address"
 LINK = "link"  # a share or an upload request, keyed "share:<id>" / "request:<id>"
 LINK_ADDRESS = "link_address"
+REGISTRATION_WINDOW_SECONDS = 3600  # max_registrations_per_address counts per hour
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,9 +79,7 @@ class LoginThrottle:
                 if count >= self.limits[scope]:
                     locked_until = latest + self.config.login_lock_seconds
                     if attempt.at < locked_until:
-                        # RFC 9110 §10.2.3: Retry-After in whole seconds, rounded up.
-                        wait = str(math.ceil(locked_until - attempt.at))
-                        raise HTTPError(429, "too_many_attempts", headers=[("Retry-After", wait)])
+                        raise retry_after(locked_until - attempt.at)
             for scope, key in keys.items():
                 connection.execute(
                     "INSERT INTO login_failures (scope, key, at) VALUES (?, ?, ?)", (scope, key, attempt.at)
@@ -102,3 +107,39 @@ class LoginThrottle:
             " SELECT rowid FROM login_failures WHERE scope = ? AND key = ? AND at = ? LIMIT 1)",
             (scope, key, at),
         )
+
+
+def retry_after(seconds: float) -> HTTPError:
+    """429 ``too_many_attempts``; RFC 9110 §10.2.3: Retry-After in whole seconds, rounded up."""
+    return HTTPError(429, "too_many_attempts", headers=[("Retry-After", str(math.ceil(seconds)))])
+
+
+class RegistrationThrottle:
+    """At most ``max_registrations_per_address`` registrations from one address an hour."""
+
+    def __init__(self, database, config):
+        self.database = database
+        self.config = config
+
+    def reserve(self, address: str) -> float:
+        """Count this registration (before its bcrypt hash), or raise 429 if the address used its share.
+
+        Returns the reservation's timestamp, for ``release``.
+        """
+        at = self.config.clock()
+        since = at - REGISTRATION_WINDOW_SECONDS
+        with self.database.transaction() as connection:
+            connection.execute("DELETE FROM registration_attempts WHERE at <= ?", (since,))
+            count, oldest = connection.execute(
+                "SELECT count(*), min(at) FROM registration_attempts WHERE address = ? AND at > ?", (address, since)
+            ).fetchone()
+            if count >= self.config.max_registrations_per_address:
+                raise retry_after(oldest + REGISTRATION_WINDOW_SECONDS - at)
+            connection.execute("INSERT INTO registration_attempts (address, at) VALUES (?, ?)", (address, at))
+        return at
+
+    def release(self, address: str, at: float) -> None:
+        """The registration never hashed (the server was busy): give the address its place back."""
+        self.database.execute(
+            "DELETE FROM registration_attempts WHERE rowid IN ("
+            " SELECT rowid FROM registration_attempts WHERE address = ? AND at = ? LIMIT 1)", (address, at))

@@ -5,7 +5,8 @@ the claims, and an HMAC-SHA256 signature over both made with the server's key.
 Anyone can read the claims; nobody without the key can change them.
 
 Claims: ``sub`` (user id, a string), ``name``, ``iat``, ``exp``, ``jti`` (a random
-id, so one token can be revoked), ``purpose`` and ``ver``. The purpose keeps
+id, so one token can be revoked), ``purpose``, ``ver`` and ``acct`` (the account's
+random ``account_key``). The purpose keeps
 tokens in their lane: an ``access`` token opens the API, an ``upload`` token
 opens one resumable upload, a ``download`` token one file, a ``drop`` token
 lets somebody without an account send files through one upload request
@@ -15,7 +16,9 @@ How a token dies before ``exp``:
 - logout puts its ``jti`` on the revoked list;
 - a password change bumps the user's ``token_version``, and a token whose ``ver``
   is older is refused — every session and download link at once;
-- a deleted user's tokens find no user.
+- a deleted user's tokens find no user, and never another user: ids are not
+  reused, and should a restored backup hand an id out again, the new account has
+  another ``account_key`` than the one the token carries.
 
 Only ``HS256`` is accepted: the algorithm comes from our code, never from the
 token's header, which defeats ``alg: none`` and RS256/HS256 confusion.
@@ -33,7 +36,7 @@ import jwt
 from ..web.http import unauthorized
 
 ALGORITHM = "HS256"
-REQUIRED_CLAIMS = ["sub", "name", "iat", "exp", "jti", "purpose", "ver"]
+REQUIRED_CLAIMS = ["sub", "name", "iat", "exp", "jti", "purpose", "ver", "acct"]
 MIN_KEY_BYTES = 32  # RFC 7518 §3.2: an HS256 key at least as long as the hash
 VERIFIED_TOKENS_CACHED = 4096  # signatures remembered: about 2 MiB at most
 
@@ -83,8 +86,12 @@ class TokenService:
         self._signed_claims = functools.lru_cache(maxsize=VERIFIED_TOKENS_CACHED)(self._decode)
 
     def issue(self, user_id: int, username: str, token_version: int, purpose: str,
-              ttl_seconds: int, **extra) -> str:
-        """A signed token for one user and purpose, valid for ``ttl_seconds``."""
+              ttl_seconds: int, *, account_key: str, **extra) -> str:
+        """A signed token for one user and purpose, valid for ``ttl_seconds``.
+
+        ``account_key`` is the users row's random key (or the ``acct`` claim of
+        the token this one is issued under).
+        """
         now = int(self.clock())
         claims = {
             "sub": str(user_id),  # RFC 7519 §4.1.2: sub is a string
@@ -94,6 +101,7 @@ class TokenService:
             "jti": secrets.token_urlsafe(16),
             "purpose": purpose,
             "ver": token_version,
+            "acct": account_key,
             **extra,
         }
         return jwt.encode(claims, self.key, algorithm=ALGORITHM)
@@ -107,11 +115,13 @@ class TokenService:
         if claims["exp"] <= self.clock():
             raise unauthorized("token_expired")
         # Liveness is checked on every request, never cached: a logout or a
-        # password change must take effect at once.
+        # password change must take effect at once. The account key is part of
+        # the same primary-key lookup: a row with this id but another key is
+        # another account, which this token must never open.
         user = self.database.execute(
             "SELECT token_version, EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?) AS revoked"
-            " FROM users WHERE id = ?",
-            (claims["jti"], int(claims["sub"])),
+            " FROM users WHERE id = ? AND account_key = ?",
+            (claims["jti"], int(claims["sub"]), claims["acct"]),
         ).fetchone()
         if user is None or user["revoked"] or user["token_version"] != claims["ver"]:
             raise unauthorized("token_revoked")
@@ -130,7 +140,8 @@ class TokenService:
         except jwt.InvalidTokenError:
             raise unauthorized("token_invalid") from None
         if not (isinstance(claims["sub"], str) and claims["sub"].isdigit()
-                and isinstance(claims["exp"], (int, float)) and isinstance(claims["ver"], int)):
+                and isinstance(claims["exp"], (int, float)) and isinstance(claims["ver"], int)
+                and isinstance(claims["acct"], str)):
             raise unauthorized("token_invalid")
         return claims
 

@@ -39,10 +39,6 @@ SINGLE_BYTE_RANGE = re.compile(r"([0-9]*)-([0-9]*)")
 ATTR_CHAR_PUNCTUATION = "!#$&+^`|"
 
 
-def user_id(request: Request) -> int:
-    return int(request.user["sub"])
-
-
 # --- handlers ------------------------------------------------------------------
 
 
@@ -50,19 +46,19 @@ def list_files(request: Request) -> Response:
     """``GET /api/files?limit=&offset=``: a page of my files, newest first, and the total."""
     limit = query_number(request, "limit", DEFAULT_PAGE_SIZE, minimum=1, maximum=MAX_PAGE_SIZE)
     offset = query_number(request, "offset", 0, minimum=0, maximum=MAX_OFFSET)
-    files, total = request.app.storage.list_page(user_id(request), limit, offset)
+    files, total = request.app.storage.list_page(request.user_id, limit, offset)
     return envelope(request.language, 200, "file_list", {"files": files, "total": total})
 
 
 def download_file(request: Request) -> Response:
     """``GET``/``HEAD /api/files/{file_id}``: the bytes of one of my files."""
-    row = request.app.storage.find(user_id(request), request.params["file_id"])
+    row = request.app.storage.find(request.user_id, request.params["file_id"])
     return serve_file(request, row)
 
 
 def delete_file(request: Request) -> Response:
     """``DELETE /api/files/{file_id}``: the row and the bytes go; the usage shrinks."""
-    request.app.storage.delete(user_id(request), request.params["file_id"])
+    request.app.storage.delete(request.user_id, request.params["file_id"])
     return envelope(request.language, 200, "file_deleted")
 
 
@@ -73,12 +69,12 @@ def create_link(request: Request) -> Response:
     query strings and every response says ``Referrer-Policy: no-referrer``.
     """
     file_id = request.params["file_id"]
-    request.app.storage.find(user_id(request), file_id)  # 404 unless it is mine
+    request.app.storage.find(request.user_id, file_id)  # 404 unless it is mine
     claims = request.user
     ttl = request.app.config.link_ttl_seconds
     # Issued with the caller's token_version: a password change bumps it and the link dies.
-    token = request.app.tokens.issue(user_id(request), claims["name"], claims["ver"], DOWNLOAD, ttl,
-                                     file=file_id)
+    token = request.app.tokens.issue(request.user_id, claims["name"], claims["ver"], DOWNLOAD, ttl,
+                                     account_key=claims["acct"], file=file_id)
     data = {"url": f"/api/files/{file_id}/download?token={token}", "expires_in": ttl}
     return envelope(request.language, 200, "link_created", data)
 

@@ -7,17 +7,13 @@ at most one chunk, never the whole file.
 
 Theory of operation
 -------------------
-An upload is a row of the ``uploads`` table plus two files under ``partial/``:
+The books — the ``uploads`` table, the partial files, their locks and the
+running hashes — are kept by ``OpenUploads`` (open_uploads.py,
+``request.app.uploads``); this module speaks the protocol over them.
 
-    partial/<upload_id>        the bytes received so far
-    partial/<upload_id>.lock   held (``flock``) by the one request changing the upload
-
-1. ``POST`` (tus §Creation) checks ``Upload-Length`` against the size limit and,
-   in one ``BEGIN IMMEDIATE`` transaction with the insert of the row, against
-   the quota: the row's ``length`` counts as used space (a *reservation*) from
-   that moment, so uploads racing for the last free bytes are serialized by
-   SQLite's write lock and can never together pass the quota. Nothing has been
-   received yet: a file that could never fit is refused before its first byte.
+1. ``POST`` (tus §Creation) checks ``Upload-Length`` against the size limit and
+   reserves it against the quota as the row is inserted: a file that could
+   never fit is refused before its first byte.
 2. ``PATCH`` (tus §Core Protocol) takes the upload's lock without waiting (a
    second writer gets ``409 upload_busy``), reads the row again, and appends
    only if ``Upload-Offset`` equals the stored offset. It writes and fsyncs the
@@ -26,15 +22,14 @@ An upload is a row of the ``uploads`` table plus two files under ``partial/``:
    chunk whose checksum failed) are cut off before the next append. So the
    offset a client is told always equals the bytes kept.
 3. When the offset reaches the length, the partial file becomes an ordinary
-   file through ``Storage.commit``. Its sha256 is usually ready: this process
-   keeps a running hash of each open upload's accepted bytes (``RunningHashes``)
-   and only hashes the file from disk when it did not see every chunk (another
-   process served some, or it restarted). In one transaction the upload is
-   marked complete (its reservation stops counting), the quota is checked, the
-   ``files`` row is inserted and the bytes are ``os.replace``d into ``files/``.
-   The upload row stays until it expires, so a ``HEAD`` still says "done".
+   file (``OpenUploads.complete``, through ``Storage.commit``). Its sha256 is
+   usually ready: a running hash of the accepted bytes is kept between chunks,
+   and the file is only hashed from disk when this process did not see every
+   chunk (another process served some, or it restarted).
 4. ``DELETE`` (tus §Termination) and expiry (tus §Expiration) remove the row
    and both files; the reservation goes with the row.
+5. ``GET /api/uploads`` (not tus: API.md) lists my unfinished uploads, so a
+   client that lost an upload's URL can resume it or discard it.
 
 Who may touch an upload: its creator, with an access token, or with the
 ``Upload-Token`` the ``POST`` answered — a token for that one upload, valid as
@@ -51,18 +46,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
-import fcntl
 import hashlib
 import os
 import re
-import threading
 from typing import Any, NamedTuple
 
 from ..accounts.tokens import UPLOAD
 from ..web.http import HTTPError, Request, Response, http_date, media_type, unauthorized
 from .hashing import BackgroundSha256, file_sha256
-from .storage import Received, StagedFile, clean_content_type, clean_filename, new_id
+from .storage import clean_content_type, clean_filename
 
 TUS_VERSION = "1.0.0"
 TUS_HEADERS = (("Tus-Resumable", TUS_VERSION),)  # on every response of the tus routes
@@ -70,9 +62,6 @@ TUS_EXTENSIONS = "creation,creation-with-upload,termination,checksum,expiration"
 CHECKSUM_ALGORITHMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256}  # tus §Checksum
 CHUNK_MEDIA_TYPE = "application/offset+octet-stream"  # tus §PATCH: the only body type
 DECIMAL = re.compile(r"[0-9]+")  # tus §Upload-Offset/§Upload-Length: non-negative integers
-# Running hashes kept at once (a few hundred bytes each): far more than uploads in flight,
-# and an upload whose hash was dropped is still hashed right, from disk, when it completes.
-MAX_RUNNING_HASHES = 1024
 
 
 # --- headers: pure functions from text to values ------------------------------
@@ -146,7 +135,7 @@ def bodiless(status: int, headers: list[tuple[str, str]]) -> Response:
     return Response(status, headers)
 
 
-# --- the uploads table ----------------------------------------------------------
+# --- the caller's upload ------------------------------------------------------------
 
 def owned_upload(request: Request):
     """The caller's live upload named in the path, or why not.
@@ -154,57 +143,10 @@ def owned_upload(request: Request):
     An upload token opens only the upload it names (401 for any other); an
     upload of another user, an expired one and a missing one are all 404.
     """
-    claims = request.user
     upload_id = request.params["upload_id"]
-    if claims["purpose"] == UPLOAD and claims.get("upload") != upload_id:
+    if request.user["purpose"] == UPLOAD and request.user.get("upload") != upload_id:
         raise unauthorized("token_invalid")
-    upload = request.app.database.execute(
-        "SELECT * FROM uploads WHERE id = ? AND user_id = ? AND expires_at > ?",
-        (upload_id, int(claims["sub"]), request.app.config.clock()),
-    ).fetchone()
-    if upload is None:
-        raise HTTPError(404, "not_found")
-    return upload
-
-
-def reload(database, upload):
-    """The upload's row as it is now (another request may have changed it)."""
-    return database.execute("SELECT * FROM uploads WHERE id = ?", (upload["id"],)).fetchone()
-
-
-def lock_path(storage, upload_id: str):
-    return storage.partial_dir / f"{upload_id}.lock"
-
-
-@contextlib.contextmanager
-def exclusive_access(storage, upload_id: str):
-    """Hold the upload's lock for the block; 409 at once if another request holds it.
-
-    ``flock`` locks belong to an open file, so they exclude other threads and
-    other processes alike, and the kernel releases them when a process dies:
-    a crash cannot leave an upload locked forever. The lock file exists as long
-    as the upload; if it is gone, so is the upload (404).
-    """
-    try:
-        descriptor = os.open(lock_path(storage, upload_id), os.O_RDWR)
-    except FileNotFoundError:
-        raise HTTPError(404, "not_found") from None
-    try:
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise HTTPError(409, "upload_busy") from None
-        yield
-    finally:
-        os.close(descriptor)  # closing releases the lock
-
-
-def forget_upload(storage, upload_id: str) -> None:
-    """Remove an upload's row and files; call with its lock held. The reservation goes with the row."""
-    storage.database.execute("DELETE FROM uploads WHERE id = ?", (upload_id,))
-    running_hashes.forget(upload_id)
-    (storage.partial_dir / upload_id).unlink(missing_ok=True)
-    lock_path(storage, upload_id).unlink(missing_ok=True)
+    return request.app.uploads.find(request.user_id, upload_id)
 
 
 def progress_headers(upload) -> list[tuple[str, str]]:
@@ -215,88 +157,7 @@ def progress_headers(upload) -> list[tuple[str, str]]:
     return headers
 
 
-def remove_expired_uploads(database, storage, config) -> None:
-    """Delete uploads whose time is up, with their partial bytes and their reservations.
-
-    Runs at start and periodically (server.py). An upload that a request holds
-    right now is skipped: the next sweep takes it.
-    """
-    expired = database.execute(
-        "SELECT id FROM uploads WHERE expires_at <= ?", (config.clock(),)
-    ).fetchall()
-    for upload in expired:
-        try:
-            with exclusive_access(storage, upload["id"]):
-                forget_upload(storage, upload["id"])
-        except HTTPError as refusal:
-            if refusal.status == 404:  # no lock file: a crash cut the creation short, or a sweep won
-                forget_upload(storage, upload["id"])
-            # else busy: a request holds it now, and the next sweep takes it
-
-
-# --- the running sha256 of each open upload ----------------------------------------------
-
-class RunningHashes:
-    """The sha256 of each open upload's accepted bytes, kept in memory between its PATCHes.
-
-    With it, completing an upload needs no second read of the whole file. An
-    entry is only believed at the exact offset it was saved at: if the upload
-    has moved on without us (another server process took a chunk), or we never
-    saw its start (a restart), ``resume`` answers None and the file is hashed
-    from disk at completion instead. Offsets only grow, so an entry whose byte
-    count equals the stored offset has hashed exactly the bytes on disk.
-    Bounded: past ``max_entries`` the least recently saved entry is dropped.
-    """
-
-    def __init__(self, max_entries: int):
-        self.max_entries = max_entries
-        self.lock = threading.Lock()  # the dict is shared by all of waitress's threads
-        self.entries: dict[str, tuple[int, BackgroundSha256]] = {}  # upload id → (bytes hashed, their hash)
-
-    def resume(self, upload_id: str, offset: int) -> BackgroundSha256 | None:
-        """A sha256 of the upload's first ``offset`` bytes to continue, or None if unknown here.
-
-        It is a copy: hashing a chunk into it changes nothing here until ``save``,
-        so a chunk that is refused (a bad checksum, a full disk) leaves no trace.
-        """
-        if offset == 0:
-            return BackgroundSha256()  # nothing accepted yet: every process knows this hash
-        with self.lock:
-            entry = self.entries.get(upload_id)
-            if entry is None or entry[0] != offset:
-                return None
-            return entry[1].copy()
-
-    def save(self, upload_id: str, offset: int, running: BackgroundSha256) -> None:
-        """Remember ``running`` as the hash of the upload's first ``offset`` bytes (all accepted)."""
-        running.wait()  # its last chunk hashed now, so ``resume`` never waits while holding the lock
-        with self.lock:
-            self.entries.pop(upload_id, None)  # re-inserted last: dicts keep insertion order
-            self.entries[upload_id] = (offset, running)
-            if len(self.entries) > self.max_entries:
-                del self.entries[next(iter(self.entries))]  # the least recently saved
-
-    def forget(self, upload_id: str) -> None:
-        with self.lock:
-            self.entries.pop(upload_id, None)
-
-
-running_hashes = RunningHashes(MAX_RUNNING_HASHES)  # per process, like the threads that use it
-
-
 # --- receiving bytes ----------------------------------------------------------------
-
-def body_chunks(request: Request):
-    """The request body in ``read_chunk_bytes`` pieces: memory stays flat whatever the size."""
-    stream = request.environ["wsgi.input"]
-    remaining = request.content_length
-    while remaining:
-        chunk = stream.read(min(remaining, request.app.config.read_chunk_bytes))
-        if not chunk:
-            break  # the client went away: keep what arrived, as tus intends
-        remaining -= len(chunk)
-        yield chunk
-
 
 def check_append(upload, claimed_offset: int, body_bytes: int) -> None:
     """The two preconditions of an append (tus §PATCH): the right offset, and room left."""
@@ -318,7 +179,7 @@ def write_chunk(request: Request, path, offset: int, checksum: Checksum | None,
         partial.truncate(offset)
         partial.seek(offset)
         try:
-            for chunk in body_chunks(request):
+            for chunk in request.body_chunks(request.app.config.read_chunk_bytes):
                 partial.write(chunk)
                 if running is not None:
                     running.update(chunk)
@@ -334,32 +195,16 @@ def write_chunk(request: Request, path, offset: int, checksum: Checksum | None,
         return partial.tell()
 
 
-def complete_upload(request: Request, upload, sha256: str) -> None:
-    """Turn the received bytes, whose hash is ``sha256``, into an ordinary file, atomically (see Storage.commit)."""
-    storage = request.app.storage
-    received = None
-    if upload["request_id"] is not None:
-        received = Received(upload["request_id"], upload["request_title"], upload["uploader_name"])
-    staged = StagedFile(path=storage.partial_dir / upload["id"], name=upload["name"], size=upload["length"],
-                        sha256=sha256, content_type=upload["content_type"], received=received)
-
-    def mark_complete(connection):
-        # In the commit's transaction: the reservation stops counting just as the file starts to.
-        connection.execute("UPDATE uploads SET offset = length, file_id = ? WHERE id = ?",
-                           (staged.id, upload["id"]))
-
-    storage.commit(upload["user_id"], [staged], before_check=mark_complete)
-
-
 def receive(request: Request, upload, checksum: Checksum | None):
     """Append this request's body (if any) to ``upload``, finish it if full; returns the row after.
 
     Call with ``check_append`` passed, and with the upload's lock held (or
     before anyone knows the upload, at creation).
     """
+    uploads = request.app.uploads
     upload_id, offset = upload["id"], upload["offset"]
-    partial = request.app.storage.partial_dir / upload_id
-    running = running_hashes.resume(upload_id, offset)
+    partial = uploads.partial_path(upload_id)
+    running = uploads.running_hashes.resume(upload_id, offset)
     if request.content_length:
         offset = write_chunk(request, partial, offset, checksum, running)
     if offset == upload["length"] and upload["file_id"] is None:
@@ -367,13 +212,10 @@ def receive(request: Request, upload, checksum: Checksum | None):
             sha256 = file_sha256(partial, request.app.config.read_chunk_bytes)
         else:
             sha256 = running.hexdigest()
-        complete_upload(request, upload, sha256)  # records the final offset together with the file
-        running_hashes.forget(upload_id)
+        uploads.complete(upload, sha256)  # records the final offset together with the file
     elif offset != upload["offset"]:
-        request.app.database.execute("UPDATE uploads SET offset = ? WHERE id = ?", (offset, upload_id))
-        if running is not None:
-            running_hashes.save(upload_id, offset, running)  # only now: the chunk is on disk and recorded
-    return reload(request.app.database, upload)
+        uploads.record_offset(upload_id, offset, running)
+    return uploads.reload(upload)
 
 
 # --- handlers ---------------------------------------------------------------------
@@ -410,63 +252,35 @@ def create_upload(request: Request) -> Response:
     if request.content_length > length:
         raise HTTPError(413, "upload_length_exceeded")
 
-    # A sender with a drop token (an upload request's link) uploads into the owner's space.
-    received = request.app.drops.receipt_for(request)
-    upload = insert_upload(request, length, raw_metadata, metadata, received)
+    # A sender with a drop token (an upload request's link) uploads into the owner's space,
+    # reserving the length against the request's limits too (sharing/drops.py).
+    drops = request.app.drops
+    received = drops.receipt_for(request)
+
+    def reserve_in_request(connection):
+        drops.reserve(connection, received, 1, length)
+
+    upload = request.app.uploads.create(
+        request.user_id, length, raw_metadata,
+        name=clean_filename(metadata.get("filename", b"").decode("utf-8", "replace")),
+        content_type=clean_content_type(metadata.get("filetype", b"").decode("utf-8", "replace")),
+        received=received,
+        reserve_in_request=reserve_in_request if received else None,
+    )
     try:
         upload = receive(request, upload, checksum)  # no lock needed: nobody knows this upload yet
     except BaseException:
-        forget_upload(request.app.storage, upload["id"])
+        request.app.uploads.forget(upload["id"])
         raise
 
     claims = request.user
     upload_token = request.app.tokens.issue(
-        int(claims["sub"]), claims["name"], claims["ver"], UPLOAD, config.upload_expiry_seconds,
-        upload=upload["id"],
+        request.user_id, claims["name"], claims["ver"], UPLOAD, config.upload_expiry_seconds,
+        account_key=claims["acct"], upload=upload["id"],
     )
     headers = [("Location", f"/api/uploads/{upload['id']}"), ("Upload-Token", upload_token),
                *progress_headers(upload)]
     return bodiless(201, headers)
-
-
-def insert_upload(request: Request, length: int, raw_metadata: str, metadata: dict[str, bytes],
-                  received: Received | None = None):
-    """The new upload's row and files; the quota check and the insert are one transaction.
-
-    Sent through an upload request (``received``), the upload also reserves its
-    length against the request's own limits, in the same transaction.
-    """
-    storage, config = request.app.storage, request.app.config
-    user_id = int(request.user["sub"])
-    now = config.clock()
-    upload = {
-        "id": new_id(), "user_id": user_id, "length": length, "offset": 0, "metadata": raw_metadata,
-        "name": clean_filename(metadata.get("filename", b"").decode("utf-8", "replace")),
-        "content_type": clean_content_type(metadata.get("filetype", b"").decode("utf-8", "replace")),
-        "created_at": now, "expires_at": now + config.upload_expiry_seconds,
-        "request_id": received.request_id if received else None,
-        "request_title": received.request_title if received else "",
-        "uploader_name": received.uploader_name if received else "",
-    }
-    with request.app.database.transaction() as connection:
-        # Under BEGIN IMMEDIATE: no other upload can reserve between this check and the insert.
-        if received:
-            request.app.drops.reserve(connection, received, 1, length)
-        storage.check_room(user_id, length, connection)
-        connection.execute(
-            "INSERT INTO uploads (id, user_id, length, offset, metadata, name, content_type, created_at,"
-            " expires_at, request_id, request_title, uploader_name) VALUES (:id, :user_id, :length, :offset,"
-            " :metadata, :name, :content_type, :created_at, :expires_at, :request_id, :request_title,"
-            " :uploader_name)", upload,
-        )
-    try:
-        # The row comes first: a crash here leaves a row that expires, never files nobody knows.
-        (storage.partial_dir / upload["id"]).touch(exist_ok=False)
-        lock_path(storage, upload["id"]).touch(exist_ok=False)
-    except BaseException:
-        forget_upload(storage, upload["id"])
-        raise
-    return reload(request.app.database, upload)
 
 
 def upload_offset(request: Request) -> Response:
@@ -488,7 +302,7 @@ def append_chunk(request: Request) -> Response:
         raise HTTPError(415, "unsupported_media_type")
     claimed_offset = parse_size(request.header("Upload-Offset"), "Upload-Offset")
     checksum = parse_checksum(request.header("Upload-Checksum"))
-    with exclusive_access(request.app.storage, upload["id"]):
+    with request.app.uploads.exclusive_access(upload["id"]):
         upload = owned_upload(request)  # read again under the lock: now nobody else can move it
         check_append(upload, claimed_offset, request.content_length)
         upload = receive(request, upload, checksum)
@@ -502,6 +316,6 @@ def cancel_upload(request: Request) -> Response:
     """
     require_tus_version(request)
     upload = owned_upload(request)
-    with exclusive_access(request.app.storage, upload["id"]):
-        forget_upload(request.app.storage, upload["id"])
+    with request.app.uploads.exclusive_access(upload["id"]):
+        request.app.uploads.forget(upload["id"])
     return bodiless(204, [])

@@ -40,16 +40,18 @@ request is all or nothing, and a refused upload leaves no debris.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 from pathlib import Path
+from typing import Iterator
 
 from multipart import MultipartError, MultipartSegment, ParserLimitReached, PushMultipartParser, parse_options_header
 
 from ..config import KIB
 from ..web.http import HTTPError, Request, Response, envelope, media_type
 from .hashing import BackgroundSha256
-from .storage import StagedFile, clean_content_type, clean_filename
+from .storage import Received, StagedFile, clean_content_type, clean_filename
 
 FILE_FIELD = "file"  # the part name API.md specifies; RFC 7578 §4.3: one part per file, all with this name
 RENAME_FIELD = "filename"  # upload_binary's rename, as a query parameter or a form field
@@ -64,7 +66,8 @@ MAX_FIELD_BYTES = 4 * KIB
 
 def upload_files(request: Request) -> Response:
     """``POST /api/files``: store every ``file`` part of the request, all or none."""
-    files = store_upload(request, keep_fields=())
+    with received_files(request) as upload:
+        files = commit(request, upload)
     return envelope(request.language, 200, "uploaded", {"files": files})
 
 
@@ -75,28 +78,25 @@ def upload_binary(request: Request) -> Response:
     name, and is cleaned like any client name. It names one file, so a
     request with several files and a rename is refused (400 ``invalid_field``).
     """
-    rename = request.query.get(RENAME_FIELD, "")
-
-    def apply_rename(staged: list[StagedFile], fields: dict[str, str]) -> None:
-        new_name = rename or fields.get(RENAME_FIELD, "")
-        if not new_name:
-            return
-        if len(staged) != 1:
-            raise HTTPError(400, "invalid_field", field=RENAME_FIELD)
-        staged[0].name = clean_filename(new_name)
-
-    files = store_upload(request, keep_fields=(RENAME_FIELD,), before_commit=apply_rename)
+    with received_files(request, keep_fields=(RENAME_FIELD,)) as upload:
+        new_name = request.query.get(RENAME_FIELD) or upload.fields.get(RENAME_FIELD, "")
+        if new_name:
+            if len(upload.staged) != 1:
+                raise HTTPError(400, "invalid_field", field=RENAME_FIELD)
+            upload.staged[0].name = clean_filename(new_name)
+        files = commit(request, upload)
     return envelope(request.language, 200, "uploaded", {"files": files})
 
 
-def store_upload(request: Request, keep_fields: tuple[str, ...], before_commit=None) -> list[dict]:
-    """Receive the request's files into tmp/ and commit them together; their ``<file>`` shapes.
+@contextlib.contextmanager
+def received_files(request: Request, keep_fields: tuple[str, ...] = ()) -> Iterator["Upload"]:
+    """Receive the request's files into tmp/; inside the block, commit them (or refuse them).
 
-    ``before_commit(staged, fields)`` may adjust the staged files (or refuse
-    them) once the whole body is parsed.
+    The block sees the whole body parsed: ``upload.staged`` (at least one file)
+    and ``upload.fields`` (the ``keep_fields`` that were sent). Whatever the
+    block does not commit — all of it, if anything fails — is deleted on leaving.
     """
     storage = request.app.storage
-    user_id = int(request.user["sub"])
     boundary = multipart_boundary(request.header("Content-Type"))
     # The body is already on waitress's disk; refuse early if storing it cannot fit.
     storage.check_disk(request.content_length)
@@ -104,24 +104,13 @@ def store_upload(request: Request, keep_fields: tuple[str, ...], before_commit=N
     # within the request's own limits as well as the owner's quota.
     drops = request.app.drops
     received = drops.receipt_for(request)
-    upload = Upload(storage, keep_fields, quota_left_bytes=storage.quota_left_bytes(user_id),
-                    request_room=drops.room(received) if received else (None, None))
+    upload = Upload(storage, keep_fields, quota_left_bytes=storage.quota_left_bytes(request.user_id),
+                    received=received, request_room=drops.room(received) if received else (None, None))
     try:
         parse_body(request, boundary, upload)
         if not upload.staged:
             raise HTTPError(400, "invalid_multipart")  # API.md: no `file` part is a malformed upload
-        if before_commit:
-            before_commit(upload.staged, upload.fields)
-        if received is None:
-            return storage.commit(user_id, upload.staged)
-        for staged in upload.staged:
-            staged.received = received
-
-        def reserve_in_request(connection):
-            # Again inside the commit's transaction: another sender may have taken the room meanwhile.
-            drops.reserve(connection, received, len(upload.staged), sum(file.size for file in upload.staged))
-
-        return storage.commit(user_id, upload.staged, before_check=reserve_in_request)
+        yield upload
     except OSError as error:
         if error.errno != errno.ENOSPC:
             raise
@@ -129,6 +118,21 @@ def store_upload(request: Request, keep_fields: tuple[str, ...], before_commit=N
         raise HTTPError(507, "insufficient_storage") from None
     finally:
         upload.discard_leftovers()
+
+
+def commit(request: Request, upload: "Upload") -> list[dict]:
+    """Make the staged files the owner's; through an upload request, only if it still has room."""
+    if upload.received is None:
+        return request.app.storage.commit(request.user_id, upload.staged)
+    for staged in upload.staged:
+        staged.received = upload.received
+
+    def reserve_in_request(connection):
+        # Again inside the commit's transaction: another sender may have taken the room meanwhile.
+        size = sum(file.size for file in upload.staged)
+        request.app.drops.reserve(connection, upload.received, len(upload.staged), size)
+
+    return request.app.storage.commit(request.user_id, upload.staged, before_check=reserve_in_request)
 
 
 def multipart_boundary(content_type: str) -> str:
@@ -147,12 +151,10 @@ def multipart_boundary(content_type: str) -> str:
 
 
 def parse_body(request: Request, boundary: str, upload: "Upload") -> None:
-    """Feed ``wsgi.input`` through the parser into ``upload``, chunk by chunk.
+    """Feed the body through the parser into ``upload``, chunk by chunk (``Request.body_chunks``).
 
-    ``parse_blocking`` calls ``read(size)`` with at most ``read_chunk_bytes``,
-    never past ``CONTENT_LENGTH`` (PEP 3333: an application must not read
-    beyond it, and a server need not signal the end), then closes the parser,
-    which raises if the body stopped before the closing delimiter.
+    Closing the parser at the end raises if the body stopped before the
+    closing delimiter.
     """
     config = request.app.config
     try:
@@ -167,8 +169,10 @@ def parse_body(request: Request, boundary: str, upload: "Upload") -> None:
     except MultipartError:
         raise HTTPError(415, "unsupported_media_type") from None  # a boundary the parser cannot use
     try:
-        for event in parser.parse_blocking(request.environ["wsgi.input"].read, config.read_chunk_bytes):
-            upload.handle(event)
+        for chunk in request.body_chunks(config.read_chunk_bytes):
+            for event in parser.parse(chunk):
+                upload.handle(event)
+        parser.close()
     except ParserLimitReached:
         if upload.part_over_size(config.max_file_bytes):
             raise HTTPError(413, "file_too_large") from None
@@ -181,11 +185,12 @@ class Upload:
     """One request's parts as the parser reports them: files go to tmp/, wanted fields to memory."""
 
     def __init__(self, storage, keep_fields: tuple[str, ...], quota_left_bytes: int,
-                 request_room: tuple[int | None, int | None] = (None, None)):
+                 received: Received | None = None, request_room: tuple[int | None, int | None] = (None, None)):
         self.storage = storage
         self.keep_fields = keep_fields
         self.quota_left_bytes = quota_left_bytes
-        # Files and bytes an upload request can still take (None: no limit, or no request).
+        self.received = received  # the upload request these files come through, if any
+        # Files and bytes that request can still take (None: no limit, or no request).
         self.request_files_left, self.request_bytes_left = request_room
         self.staged: list[StagedFile] = []  # complete files, waiting for the commit
         self.fields: dict[str, str] = {}

@@ -51,7 +51,8 @@ def open_request(request: Request):
     app = request.app
     request_id = app.links.link_id(REQUEST, request.params["token"])
     row = request_id and app.database.execute(
-        "SELECT upload_requests.*, users.username AS owner, users.token_version AS owner_token_version"
+        "SELECT upload_requests.*, users.username AS owner, users.token_version AS owner_token_version,"
+        " users.account_key AS owner_account_key"
         " FROM upload_requests JOIN users ON users.id = upload_requests.user_id"
         " WHERE upload_requests.id = ?", (request_id,)).fetchone()
     if not row:
@@ -153,6 +154,7 @@ def start_session(request: Request) -> Response:
     # Issued in the owner's name with the owner's token_version: what the sender
     # uploads is the owner's, and a password change ends these sessions too.
     token = request.app.tokens.issue(row["user_id"], row["owner"], row["owner_token_version"], DROP,
-                                     DROP_SESSION_SECONDS, request=row["id"], uploader=name)
+                                     DROP_SESSION_SECONDS, account_key=row["owner_account_key"],
+                                     request=row["id"], uploader=name)
     data = {"access_token": token, "token_type": "bearer", "expires_in": DROP_SESSION_SECONDS}
     return envelope(request.language, 200, "drop_session", data)

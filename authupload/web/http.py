@@ -14,7 +14,7 @@ import json
 import time
 from email.utils import formatdate, parsedate_to_datetime
 from http import HTTPStatus
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 from urllib.parse import parse_qsl
 
 from .. import i18n
@@ -100,6 +100,25 @@ def media_type(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
+# The bearer middleware's one word to the router and the access log (see BearerVerdict).
+BEARER_VERDICT = "authupload.bearer"
+
+
+@dataclasses.dataclass(frozen=True)
+class BearerVerdict:
+    """What ``Authorization: Bearer`` proved: the token's claims, or why it proves nothing.
+
+    The bearer middleware puts one in ``environ[BEARER_VERDICT]`` whenever a
+    request under ``/api/`` sends an ``Authorization`` header, and refuses
+    nothing itself: only the router knows whether a route needs a token (like
+    flaskr's ``g.user``, set for every request, and ``login_required``, applied
+    per view). Exactly one of the two fields is set.
+    """
+
+    claims: dict | None = None  # the verified claims (sub, name, purpose, ...)
+    refusal: HTTPError | None = None  # the 401 (or 500) to answer if the route needs a token
+
+
 class Request:
     """A read-only view of one WSGI request, plus what the router learned about it."""
 
@@ -133,21 +152,47 @@ class Request:
             raise HTTPError(400, "bad_request") from None
 
     @property
-    def user(self):
-        """The verified token claims of the caller (set by the router), or None."""
-        return self.environ.get("authupload.claims")
+    def bearer(self) -> "BearerVerdict | None":
+        """What the bearer middleware found in ``Authorization``; None if no token was sent."""
+        return self.environ.get(BEARER_VERDICT)
+
+    @property
+    def user(self) -> dict | None:
+        """The verified token claims of the caller, or None (no token, or a refused one)."""
+        verdict = self.bearer
+        return verdict.claims if verdict else None
+
+    @property
+    def user_id(self) -> int:
+        """The caller's user id; only on routes that require a token (the router checked it)."""
+        return int(self.user["sub"])
 
     @property
     def client_address(self) -> str:
         """Who is calling: REMOTE_ADDR, which waitress rewrites from a trusted proxy's header."""
         return self.environ.get("REMOTE_ADDR", "")
 
+    def body_chunks(self, chunk_bytes: int) -> Iterator[bytes]:
+        """The body in pieces of at most ``chunk_bytes``: memory stays flat whatever its size.
+
+        PEP 3333: an application must never read past ``CONTENT_LENGTH`` (the
+        server need not signal the end, and the next bytes may be the next
+        request). A short body — the client went away — simply ends early.
+        """
+        stream = self.environ["wsgi.input"]
+        remaining = self.content_length
+        while remaining:
+            chunk = stream.read(min(remaining, chunk_bytes))
+            if not chunk:
+                return
+            remaining -= len(chunk)
+            yield chunk
+
     def read_body(self, limit: int) -> bytes:
         """The whole body, which must not exceed ``limit`` bytes (else 413)."""
-        length = self.content_length
-        if length > limit:
+        if self.content_length > limit:
             raise HTTPError(413, "body_too_large")
-        return self.environ["wsgi.input"].read(length) if length else b""
+        return b"".join(self.body_chunks(limit))
 
     def json(self) -> dict:
         """The body as a JSON object, checked as API.md says: 415, 413, then 400."""

@@ -19,8 +19,7 @@ import logging
 import re
 import time
 
-from .http import HTTPError, Response
-from .http import unauthorized
+from .http import BEARER_VERDICT, BearerVerdict, HTTPError, Response, unauthorized
 
 access_log_lines = logging.getLogger("authupload.access")
 log = logging.getLogger("authupload")
@@ -97,6 +96,26 @@ class CountingBody:
         self.on_close(self.sent)
 
 
+def security_headers_for(is_api: bool, present: set[str]) -> list[tuple[str, str]]:
+    """The headers every response carries, to add to those ``present`` (lowercase names).
+
+    The one definition: the middleware below and waitress's own error answers
+    (server.EnvelopeErrorTask) both use it.
+    """
+    headers = [
+        # Never guess a type from the content: a text file must not become a script.
+        ("X-Content-Type-Options", "nosniff"),
+        # Never leak a URL (download links carry a token) to another site.
+        ("Referrer-Policy", "no-referrer"),
+    ]
+    if is_api:
+        if "cache-control" not in present:
+            headers.append(("Cache-Control", "no-store"))  # answers about one user: never cache
+    else:
+        headers.append(("Content-Security-Policy", PAGE_CSP))
+    return headers
+
+
 def security_headers(app):
     """Headers every response carries, and the caching rule of the API."""
 
@@ -104,16 +123,7 @@ def security_headers(app):
         is_api = environ.get("PATH_INFO", "").startswith("/api/")
 
         def start(status, headers, exc_info=None):
-            names = {name.lower() for name, _ in headers}
-            # Never guess a type from the content: a text file must not become a script.
-            headers.append(("X-Content-Type-Options", "nosniff"))
-            # Never leak a URL (download links carry a token) to another site.
-            headers.append(("Referrer-Policy", "no-referrer"))
-            if is_api:
-                if "cache-control" not in names:
-                    headers.append(("Cache-Control", "no-store"))  # answers about one user: never cache
-            else:
-                headers.append(("Content-Security-Policy", PAGE_CSP))
+            headers += security_headers_for(is_api, {name.lower() for name, _ in headers})
             return start_response(status, headers, exc_info)
 
         return app(environ, start)
@@ -180,9 +190,9 @@ def cors(app, allowed_origins: tuple[str, ...], max_age_seconds: int):
 def bearer(app, tokens):
     """Verify ``Authorization: Bearer <token>`` for the router (RFC 6750 §2.1).
 
-    The verdict goes into environ: ``authupload.claims`` for a good token, or
-    ``authupload.token_error`` (a 401 to raise) for a bad one. Nothing is refused
-    here: only the router knows whether the route needs a token at all.
+    The verdict goes into ``environ[BEARER_VERDICT]``, one ``BearerVerdict``:
+    the claims of a good token, or the refusal (401) a bad one earns. Nothing is
+    refused here: only the router knows whether the route needs a token at all.
     """
 
     def verified(environ, start_response):
@@ -192,12 +202,13 @@ def bearer(app, tokens):
             try:
                 if scheme.lower() != "bearer" or not token.strip():
                     raise unauthorized("token_missing")  # another scheme is no bearer token
-                environ["authupload.claims"] = tokens.verify(token.strip())
+                verdict = BearerVerdict(claims=tokens.verify(token.strip()))
             except HTTPError as error:
-                environ["authupload.token_error"] = error
+                verdict = BearerVerdict(refusal=error)
             except Exception:  # e.g. the database failing: still an envelope, from the router
                 log.exception("token verification failed")
-                environ["authupload.token_error"] = HTTPError(500, "server_error")
+                verdict = BearerVerdict(refusal=HTTPError(500, "server_error"))
+            environ[BEARER_VERDICT] = verdict
         return app(environ, start_response)
 
     return verified

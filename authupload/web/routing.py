@@ -120,12 +120,11 @@ class Router:
 
     @staticmethod
     def authorize(request: Request, route: Route) -> None:
-        """Apply the bearer middleware's verdict: claims of an accepted purpose, or 401."""
-        error = request.environ.get("authupload.token_error")
-        if error is not None:
-            raise error
-        claims = request.user
-        if claims is None:
+        """Apply the bearer middleware's verdict (http.BearerVerdict): claims of an accepted purpose, or 401."""
+        verdict = request.bearer
+        if verdict is None:
             raise unauthorized("token_missing")
-        if claims["purpose"] not in route.auth:
+        if verdict.refusal is not None:
+            raise verdict.refusal
+        if verdict.claims["purpose"] not in route.auth:
             raise unauthorized("token_invalid")

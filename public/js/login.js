@@ -2,8 +2,11 @@
 // person goes on to `next` (the page that sent them here) or the workspace.
 
 import { api, errorMessageKey, safeNext, setToken } from "./api.js";
-import { hasMessage, initLanguage } from "./i18n.js";
+import { hasMessage, initLanguage, registerMessages } from "./i18n.js";
+import loginMessages from "./messages/login.js";
 import { clearAlerts, setBusy, showAlert, showFieldError } from "./forms.js";
+
+registerMessages(loginMessages);
 
 const form = document.getElementById("loginForm");
 const username = document.getElementById("username");

@@ -2,8 +2,11 @@
 // submit, the specific reason next to each field, server errors by key.
 
 import { api, errorMessageKey } from "./api.js";
-import { initLanguage } from "./i18n.js";
+import { initLanguage, registerMessages } from "./i18n.js";
+import registerPageMessages from "./messages/register.js";
 import { checkConfirm, checkPassword, checkUsername, clearAlerts, setBusy, showAlert, showFieldError } from "./forms.js";
+
+registerMessages(registerPageMessages);
 
 const form = document.getElementById("registerForm");
 const username = document.getElementById("username");

@@ -30,11 +30,11 @@ def test_switch_is_remembered_across_pages_and_reloads(page, server):
     page.fill("#username", "ab")
     expect(page.locator("#usernameError")).to_have_text("Too short: 2 characters, at least 6.")
 
-    page.click("#langToggle")
+    page.select_option("#langSelect", "zh-CN")
     expect(page.locator("h1")).to_have_text("创建账户")
     # Messages already shown are translated too.
     expect(page.locator("#usernameError")).to_have_text("太短：2 个字符，至少 6 个。")
-    expect(page.locator("#langToggle")).to_have_text("English")
+    expect(page.locator("#langSelect")).to_have_value("zh-CN")
     assert page.evaluate("localStorage.getItem('lang')") == "zh-CN"
 
     page.reload()
@@ -43,7 +43,7 @@ def test_switch_is_remembered_across_pages_and_reloads(page, server):
     expect(page.locator("h1")).to_have_text("欢迎回来")
     expect(page).to_have_title(re.compile("登录"))
 
-    page.click("#langToggle")
+    page.select_option("#langSelect", "en")
     expect(page.locator("h1")).to_have_text("Welcome back")
     page.reload()
     expect(page.locator("h1")).to_have_text("Welcome back")
@@ -57,10 +57,10 @@ def test_workspace_in_chinese(new_context, server, tmp_path):
     expect(page.locator("#filesTitle")).to_have_text("我的文件")
     expect(page.locator("#usageFiles")).to_have_text("1 个文件")
     expect(page.get_by_role("button", name="下载 报告.txt")).to_be_visible()
-    page.click("#langToggle")
+    page.select_option("#langSelect", "en")
     expect(page.locator("#usageFiles")).to_have_text("1 file")
     expect(page.get_by_role("button", name="Download 报告.txt")).to_be_visible()
-    page.click("#langToggle")
+    page.select_option("#langSelect", "zh-CN")
     page.get_by_role("button", name="删除 报告.txt").click()
     expect(page.locator("#confirmText")).to_contain_text("将被永久删除")
     page.click("#confirmNo")

@@ -1,0 +1,232 @@
+"""Open resumable uploads: the ``uploads`` table, the files under ``partial/``, their locks and running hashes.
+
+resumable.py speaks the tus protocol; this module keeps its books. One
+``OpenUploads`` is built by ``create_app`` and shared by every request thread
+(``request.app.uploads``).
+
+An upload is a row of the ``uploads`` table plus two files:
+
+    partial/<upload_id>        the bytes received so far
+    partial/<upload_id>.lock   held (``flock``) by the one request changing the upload
+
+The row's ``length`` counts against the quota (a *reservation*) from its
+insert until the upload completes or goes; ``create`` checks the quota and
+inserts in one ``BEGIN IMMEDIATE`` transaction, so uploads racing for the last
+free bytes are serialized by SQLite's write lock. The row's ``offset`` is the
+truth about how many bytes are kept (resumable.py writes bytes first, then
+records the offset). A completed upload keeps its row (with ``file_id``) until
+it expires, so a tus ``HEAD`` still says "done".
+
+The row comes before the files and goes before them: a crash in between leaves
+a row that expires, never files nobody knows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import threading
+from pathlib import Path
+
+from ..web.http import HTTPError
+from .hashing import BackgroundSha256
+from .storage import Received, StagedFile, new_id
+
+# Running hashes kept at once (a few hundred bytes each): far more than uploads in flight,
+# and an upload whose hash was dropped is still hashed right, from disk, when it completes.
+MAX_RUNNING_HASHES = 1024
+
+
+class RunningHashes:
+    """The sha256 of each open upload's accepted bytes, kept in memory between its PATCHes.
+
+    With it, completing an upload needs no second read of the whole file. An
+    entry is only believed at the exact offset it was saved at: if the upload
+    has moved on without us (another server process took a chunk), or we never
+    saw its start (a restart), ``resume`` answers None and the file is hashed
+    from disk at completion instead. Offsets only grow, so an entry whose byte
+    count equals the stored offset has hashed exactly the bytes on disk.
+    Bounded: past ``max_entries`` the least recently saved entry is dropped.
+    """
+
+    def __init__(self, max_entries: int = MAX_RUNNING_HASHES):
+        self.max_entries = max_entries
+        self.lock = threading.Lock()  # the dict is shared by all of waitress's threads
+        self.entries: dict[str, tuple[int, BackgroundSha256]] = {}  # upload id → (bytes hashed, their hash)
+
+    def resume(self, upload_id: str, offset: int) -> BackgroundSha256 | None:
+        """A sha256 of the upload's first ``offset`` bytes to continue, or None if unknown here.
+
+        It is a copy: hashing a chunk into it changes nothing here until ``save``,
+        so a chunk that is refused (a bad checksum, a full disk) leaves no trace.
+        """
+        if offset == 0:
+            return BackgroundSha256()  # nothing accepted yet: every process knows this hash
+        with self.lock:
+            entry = self.entries.get(upload_id)
+            if entry is None or entry[0] != offset:
+                return None
+            return entry[1].copy()
+
+    def save(self, upload_id: str, offset: int, running: BackgroundSha256) -> None:
+        """Remember ``running`` as the hash of the upload's first ``offset`` bytes (all accepted)."""
+        running.wait()  # its last chunk hashed now, so ``resume`` never waits while holding the lock
+        with self.lock:
+            self.entries.pop(upload_id, None)  # re-inserted last: dicts keep insertion order
+            self.entries[upload_id] = (offset, running)
+            if len(self.entries) > self.max_entries:
+                del self.entries[next(iter(self.entries))]  # the least recently saved
+
+    def forget(self, upload_id: str) -> None:
+        with self.lock:
+            self.entries.pop(upload_id, None)
+
+
+class OpenUploads:
+    """The books of the open resumable uploads of one data directory."""
+
+    def __init__(self, database, storage, config):
+        self.database = database
+        self.storage = storage
+        self.config = config
+        self.running_hashes = RunningHashes()  # per process, like the threads that use it
+
+    # --- paths ------------------------------------------------------------------
+
+    def partial_path(self, upload_id: str) -> Path:
+        return self.storage.partial_dir / upload_id
+
+    def lock_path(self, upload_id: str) -> Path:
+        return self.storage.partial_dir / f"{upload_id}.lock"
+
+    # --- rows -------------------------------------------------------------------
+
+    def find(self, user_id: int, upload_id: str):
+        """The row of one of this user's live uploads; another user's, an expired or a missing one: 404."""
+        upload = self.database.execute(
+            "SELECT * FROM uploads WHERE id = ? AND user_id = ? AND expires_at > ?",
+            (upload_id, user_id, self.config.clock()),
+        ).fetchone()
+        if upload is None:
+            raise HTTPError(404, "not_found")
+        return upload
+
+    def reload(self, upload):
+        """The upload's row as it is now (another request may have changed it)."""
+        return self.database.execute("SELECT * FROM uploads WHERE id = ?", (upload["id"],)).fetchone()
+
+    def unfinished(self, user_id: int) -> list:
+        """This user's live uploads that have not become a file yet, oldest first."""
+        return self.database.execute(
+            "SELECT * FROM uploads WHERE user_id = ? AND file_id IS NULL AND expires_at > ?"
+            " ORDER BY created_at, rowid",
+            (user_id, self.config.clock()),
+        ).fetchall()
+
+    def create(self, user_id: int, length: int, raw_metadata: str, name: str, content_type: str,
+               received: Received | None = None, reserve_in_request=None):
+        """The new upload's row and files; the quota check and the insert are one transaction.
+
+        Sent through an upload request (``received``), ``reserve_in_request(connection)``
+        checks the request's own room in that same transaction (413 ``request_full``):
+        the upload's length is reserved against the request as against the quota.
+        """
+        now = self.config.clock()
+        upload = {
+            "id": new_id(), "user_id": user_id, "length": length, "offset": 0, "metadata": raw_metadata,
+            "name": name, "content_type": content_type,
+            "created_at": now, "expires_at": now + self.config.upload_expiry_seconds,
+            "request_id": received.request_id if received else None,
+            "request_title": received.request_title if received else "",
+            "uploader_name": received.uploader_name if received else "",
+        }
+        with self.database.transaction() as connection:
+            # Under BEGIN IMMEDIATE: no other upload can reserve between this check and the insert.
+            if reserve_in_request:
+                reserve_in_request(connection)
+            self.storage.check_room(user_id, length, connection)
+            connection.execute(
+                "INSERT INTO uploads (id, user_id, length, offset, metadata, name, content_type, created_at,"
+                " expires_at, request_id, request_title, uploader_name) VALUES (:id, :user_id, :length, :offset,"
+                " :metadata, :name, :content_type, :created_at, :expires_at, :request_id, :request_title,"
+                " :uploader_name)", upload,
+            )
+        try:
+            self.partial_path(upload["id"]).touch(exist_ok=False)
+            self.lock_path(upload["id"]).touch(exist_ok=False)
+        except BaseException:
+            self.forget(upload["id"])
+            raise
+        return self.reload(upload)
+
+    def record_offset(self, upload_id: str, offset: int, running: BackgroundSha256 | None) -> None:
+        """The bytes up to ``offset`` are on disk: say so, and keep their hash for the next chunk."""
+        self.database.execute("UPDATE uploads SET offset = ? WHERE id = ?", (offset, upload_id))
+        if running is not None:
+            self.running_hashes.save(upload_id, offset, running)  # only now: the chunk is on disk and recorded
+
+    def complete(self, upload, sha256: str) -> None:
+        """Turn the received bytes, whose hash is ``sha256``, into an ordinary file, atomically (see Storage.commit)."""
+        received = None
+        if upload["request_id"] is not None:
+            received = Received(upload["request_id"], upload["request_title"], upload["uploader_name"])
+        staged = StagedFile(path=self.partial_path(upload["id"]), name=upload["name"], size=upload["length"],
+                            sha256=sha256, content_type=upload["content_type"], received=received)
+
+        def mark_complete(connection):
+            # In the commit's transaction: the reservation stops counting just as the file starts to.
+            connection.execute("UPDATE uploads SET offset = length, file_id = ? WHERE id = ?",
+                               (staged.id, upload["id"]))
+
+        self.storage.commit(upload["user_id"], [staged], before_check=mark_complete)
+        self.running_hashes.forget(upload["id"])
+
+    def forget(self, upload_id: str) -> None:
+        """Remove an upload's row and files; call with its lock held. The reservation goes with the row."""
+        self.database.execute("DELETE FROM uploads WHERE id = ?", (upload_id,))
+        self.running_hashes.forget(upload_id)
+        self.partial_path(upload_id).unlink(missing_ok=True)
+        self.lock_path(upload_id).unlink(missing_ok=True)
+
+    # --- one writer at a time -------------------------------------------------------
+
+    @contextlib.contextmanager
+    def exclusive_access(self, upload_id: str):
+        """Hold the upload's lock for the block; 409 at once if another request holds it.
+
+        ``flock`` locks belong to an open file, so they exclude other threads and
+        other processes alike, and the kernel releases them when a process dies:
+        a crash cannot leave an upload locked forever. The lock file exists as long
+        as the upload; if it is gone, so is the upload (404).
+        """
+        try:
+            descriptor = os.open(self.lock_path(upload_id), os.O_RDWR)
+        except FileNotFoundError:
+            raise HTTPError(404, "not_found") from None
+        try:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise HTTPError(409, "upload_busy") from None
+            yield
+        finally:
+            os.close(descriptor)  # closing releases the lock
+
+    def remove_expired(self) -> None:
+        """Delete uploads whose time is up (tus §Expiration), with their partial bytes and their reservations.
+
+        Runs at start and periodically (server.py). An upload that a request holds
+        right now is skipped: the next sweep takes it.
+        """
+        expired = self.database.execute(
+            "SELECT id FROM uploads WHERE expires_at <= ?", (self.config.clock(),)
+        ).fetchall()
+        for upload in expired:
+            try:
+                with self.exclusive_access(upload["id"]):
+                    self.forget(upload["id"])
+            except HTTPError as refusal:
+                if refusal.status == 404:  # no lock file: a crash cut the creation short, or a sweep won
+                    self.forget(upload["id"])
+                # else busy: a request holds it now, and the next sweep takes it

@@ -1,0 +1,259 @@
+// workspace/upload-panel.js — uploading: pick or drop files, each gets a row
+// with its progress, and goes up through the resumable tus endpoints (tus.js)
+// a few at a time.
+//
+// initUploadPanel(workspace) wires the drop zone; loadLimits() reads the size
+// limit the server announces. The panel asks `workspace.me()` for the account
+// (its id keys remembered uploads, its usage bounds what may start) and calls
+// `workspace.refresh()` when a file has arrived.
+
+import { errorMessageKey, getToken, redirectToLogin, tokenProblem } from "../api.js";
+import { formatBytes, formatDuration, registerMessages, setMessage, t } from "../i18n.js";
+import workspaceMessages from "../messages/workspace.js";
+import { TusUpload, fetchTusLimits } from "../tus.js";
+import { showSuccess } from "./notices.js";
+
+registerMessages(workspaceMessages);
+
+const $ = (id) => document.getElementById(id);
+
+/** Uploads running at once; the rest wait their turn. Two or three keep the
+ * connection busy without starving the page's other requests. */
+const PARALLEL_UPLOADS = 3;
+
+const panel = {
+  workspace: null,
+  maxFileBytes: null, // Tus-Max-Size, if the server announced one
+  jobs: [], // one per file picked: { file, row, status, upload }
+};
+
+export async function loadLimits() {
+  const limits = await fetchTusLimits();
+  panel.maxFileBytes = limits.maxSize || null;
+  renderDropNote();
+}
+
+function renderDropNote() {
+  if (panel.maxFileBytes) setMessage($("dropNote"), "ws.dropNote", { max: formatBytes(panel.maxFileBytes) });
+  else setMessage($("dropNote"), "ws.dropNoteNoMax");
+}
+
+/** Bytes still free, minus what this page's running uploads will take. */
+function freeBytes() {
+  const me = panel.workspace.me();
+  if (!me) return Infinity; // usage unknown: the server will judge
+  const usage = me.usage;
+  const reserved = panel.jobs.filter((job) => job.status === "uploading").reduce((sum, job) => sum + job.file.size, 0);
+  return usage.quota_bytes - usage.bytes - reserved;
+}
+
+/** Queue every picked or dropped file; each gets its own row. */
+function addFiles(fileList) {
+  for (const file of fileList) {
+    if (isAlreadyQueued(file)) continue;
+    const job = { file, status: "waiting", upload: null, row: uploadRow(file) };
+    job.row.querySelector(".upload-cancel").addEventListener("click", () => cancelOrDismiss(job));
+    panel.jobs.push(job);
+    setRowStatus(job, "up.waiting");
+  }
+  startWaitingJobs();
+}
+
+/** The same file picked twice while its first upload still runs would resume
+ * the same tus upload twice over; the second pick is ignored. */
+function isAlreadyQueued(file) {
+  return panel.jobs.some(
+    (job) =>
+      (job.status === "waiting" || job.status === "uploading") &&
+      job.file.name === file.name &&
+      job.file.size === file.size &&
+      job.file.lastModified === file.lastModified,
+  );
+}
+
+function uploadRow(file) {
+  const row = $("uploadRowTemplate").content.firstElementChild.cloneNode(true);
+  row.querySelector(".upload-name").textContent = file.name;
+  row.querySelector(".upload-name").title = file.name;
+  row.querySelector(".upload-size").textContent = formatBytes(file.size);
+  setMessage(row.querySelector(".upload-cancel"), "up.cancel"); // the template's text is English
+  row.querySelector(".upload-cancel").setAttribute("aria-label", t("up.cancelLabel", { name: file.name }));
+  $("uploadList").prepend(row);
+  return row;
+}
+
+function startWaitingJobs() {
+  let running = panel.jobs.filter((job) => job.status === "uploading").length;
+  for (const job of panel.jobs) {
+    if (running >= PARALLEL_UPLOADS) break;
+    if (job.status === "waiting") {
+      running += 1;
+      runJob(job);
+    }
+  }
+}
+
+/** The access token for creating an upload; leaves for login if it is gone. */
+function accessToken() {
+  const problem = tokenProblem();
+  if (problem) redirectToLogin(problem);
+  return getToken();
+}
+
+/** Too large or over quota is said before any byte is sent (the server checks
+ * again when the upload is created, and its word is final). */
+function refusalBeforeSending(upload) {
+  const size = upload.file.size;
+  if (panel.maxFileBytes && size > panel.maxFileBytes) {
+    return ["up.tooLarge", { max: formatBytes(panel.maxFileBytes) }];
+  }
+  // A remembered, half-sent upload already holds its space on the server.
+  if (!upload.recall() && size > freeBytes()) {
+    return ["up.overQuota", { free: formatBytes(Math.max(0, freeBytes())) }];
+  }
+  return null;
+}
+
+async function runJob(job) {
+  const me = panel.workspace.me();
+  const upload = new TusUpload(job.file, {
+    accessToken,
+    owner: me ? String(me.id) : "",
+    onProgress: (progress) => renderProgress(job, progress),
+    onRetry: ({ delayMs }) => setRowStatus(job, "up.retrying", { s: Math.round(delayMs / 1000) }),
+    onResume: ({ offset }) => setRowStatus(job, "up.resumed", { done: formatBytes(offset) }),
+  });
+  job.upload = upload;
+
+  const refusal = refusalBeforeSending(upload);
+  if (refusal) {
+    failJob(job, refusal);
+    startWaitingJobs();
+    return;
+  }
+
+  job.status = "uploading";
+  job.row.classList.add("is-active");
+  setRowStatus(job, "up.checking");
+  try {
+    await upload.start();
+    job.row.querySelector(".upload-bar").value = 100;
+    finishJob(job, "done", "up.done");
+    showSuccess("up.uploadedAlert", { name: job.file.name });
+    panel.workspace.refresh();
+  } catch (error) {
+    if (error.key === "aborted") {
+      finishJob(job, "cancelled", "up.cancelled");
+    } else {
+      failJob(job, errorMessageKey(error));
+      // An access-token 401 means the session is over; make sure of it (api()
+      // leads to the login page if so) rather than guess from the upload's token.
+      if (error.status === 401) panel.workspace.checkSession();
+    }
+  }
+  startWaitingJobs();
+}
+
+/** "Not uploaded: <reason>", the reason kept as a key to redraw in another language. */
+function failJob(job, [reasonKey, reasonArgs]) {
+  job.failure = [reasonKey, reasonArgs];
+  finishJob(job, "error", "up.failed", { reason: t(reasonKey, reasonArgs) });
+}
+
+function finishJob(job, status, key, args = {}) {
+  job.status = status;
+  job.row.classList.remove("is-active");
+  job.row.classList.add("is-" + status);
+  job.row.querySelector(".upload-speed").textContent = "";
+  const button = job.row.querySelector(".upload-cancel");
+  setMessage(button, "up.dismiss");
+  button.setAttribute("aria-label", t("up.dismissLabel", { name: job.file.name }));
+  setRowStatus(job, key, args);
+}
+
+function setRowStatus(job, key, args = {}) {
+  setMessage(job.row.querySelector(".upload-status"), key, args);
+}
+
+function renderProgress(job, progress) {
+  job.progress = progress; // kept to redraw in another language
+  const { bytesSent, bytesTotal, bytesPerSecond, secondsLeft } = progress;
+  const pct = bytesTotal ? Math.floor((bytesSent / bytesTotal) * 100) : 100;
+  const row = job.row;
+  row.querySelector(".upload-bar").value = pct;
+  row.querySelector(".upload-progress").textContent = t("up.progress", {
+    pct,
+    done: formatBytes(bytesSent),
+    total: formatBytes(bytesTotal),
+  });
+  row.querySelector(".upload-speed").textContent =
+    bytesPerSecond > 0 && secondsLeft != null
+      ? t("up.speed", { speed: formatBytes(bytesPerSecond), eta: formatDuration(secondsLeft) })
+      : "";
+  // Once bytes flow, the "checking/resuming/retrying" note is stale.
+  if (bytesSent > 0 && job.status === "uploading") {
+    const status = row.querySelector(".upload-status");
+    if (status.dataset.i18n === "up.checking" || status.dataset.i18n === "up.retrying") setMessage(status, "");
+  }
+}
+
+async function cancelOrDismiss(job) {
+  if (job.status === "waiting") {
+    finishJob(job, "cancelled", "up.cancelled");
+  } else if (job.status === "uploading") {
+    await job.upload.cancel(); // abort + DELETE: the partial upload is freed
+  } else {
+    job.row.remove();
+    panel.jobs = panel.jobs.filter((other) => other !== job);
+  }
+}
+
+function wireDropZone() {
+  const zone = $("dropZone");
+  // A file dropped anywhere else would make the browser open it and leave the page.
+  for (const type of ["dragover", "drop"]) window.addEventListener(type, (event) => event.preventDefault());
+  zone.addEventListener("dragenter", () => zone.classList.add("is-dragging"));
+  zone.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "copy";
+    zone.classList.add("is-dragging");
+  });
+  zone.addEventListener("dragleave", (event) => {
+    if (!zone.contains(event.relatedTarget)) zone.classList.remove("is-dragging");
+  });
+  zone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    zone.classList.remove("is-dragging");
+    if (event.dataTransfer.files.length) addFiles(event.dataTransfer.files);
+  });
+  const input = $("fileInput");
+  input.addEventListener("change", () => {
+    addFiles(input.files);
+    input.value = ""; // so picking the same file again (to resume it) fires "change"
+  });
+  $("uploadForm").addEventListener("submit", (event) => event.preventDefault());
+}
+
+/** Redraw what script drew (sizes, progress, labels) in the new language. */
+function onLanguageChange() {
+  renderDropNote();
+  for (const job of panel.jobs) {
+    const name = job.file.name;
+    const button = job.row.querySelector(".upload-cancel");
+    const running = job.status === "waiting" || job.status === "uploading";
+    button.setAttribute("aria-label", t(running ? "up.cancelLabel" : "up.dismissLabel", { name }));
+    job.row.querySelector(".upload-size").textContent = formatBytes(job.file.size);
+    if (job.failure) setRowStatus(job, "up.failed", { reason: t(...job.failure) });
+    if (job.progress) {
+      const speed = job.row.querySelector(".upload-speed").textContent;
+      renderProgress(job, job.progress);
+      if (!speed) job.row.querySelector(".upload-speed").textContent = "";
+    }
+  }
+}
+
+export function initUploadPanel(workspace) {
+  panel.workspace = workspace;
+  wireDropZone();
+  document.addEventListener("languagechange", onLanguageChange);
+}
