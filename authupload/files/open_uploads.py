@@ -166,11 +166,12 @@ class OpenUploads:
         if running is not None:
             self.running_hashes.save(upload_id, offset, running)  # only now: the chunk is on disk and recorded
 
-    def complete(self, upload, sha256: str) -> None:
+    def complete(self, upload, sha256: str, address: str = "") -> None:
         """Turn the received bytes, whose hash is ``sha256``, into an ordinary file, atomically (see Storage.commit)."""
         received = None
         if upload["request_id"] is not None:
-            received = Received(upload["request_id"], upload["request_title"], upload["uploader_name"])
+            received = Received(upload["request_id"], upload["request_title"], upload["uploader_name"],
+                                address=address)
         staged = StagedFile(path=self.partial_path(upload["id"]), name=upload["name"], size=upload["length"],
                             sha256=sha256, content_type=upload["content_type"], received=received)
 

@@ -212,7 +212,8 @@ def receive(request: Request, upload, checksum: Checksum | None):
             sha256 = file_sha256(partial, request.app.config.read_chunk_bytes)
         else:
             sha256 = running.hexdigest()
-        uploads.complete(upload, sha256)  # records the final offset together with the file
+        # Records the final offset together with the file (and who sent it, for an upload request).
+        uploads.complete(upload, sha256, request.client_address)
     elif offset != upload["offset"]:
         uploads.record_offset(upload_id, offset, running)
     return uploads.reload(upload)

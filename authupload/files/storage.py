@@ -27,6 +27,7 @@ import shutil
 import unicodedata
 from pathlib import Path
 
+from ..accounts.audit import ANONYMOUS, record_event
 from ..web.http import HTTPError, iso_time
 
 MAX_NAME_CHARS = 255
@@ -71,6 +72,7 @@ class Received:
     request_title: str
     uploader_name: str  # as the sender typed it; may be empty
     folder_id: str | None = None  # the request's folder
+    address: str = ""  # the sender's client address, for the audit log
 
 
 @dataclasses.dataclass
@@ -99,6 +101,15 @@ def file_json(row) -> dict:
         "uploaded_at": iso_time(row["uploaded_at"]),
         "received": received_json(row),
     }
+
+
+def record_received(connection, now: float, owner_id: int, row: dict, received: Received) -> None:
+    """The audit event of a file that came through an upload request, in the commit's transaction."""
+    (owner,) = connection.execute("SELECT username FROM users WHERE id = ?", (owner_id,)).fetchone()
+    record_event(connection, now, "request_received", user_id=owner_id, username=owner, actor=ANONYMOUS,
+                 address=received.address, detail={"request_id": received.request_id, "file_id": row["id"],
+                                                   "name": row["name"], "size": row["size"],
+                                                   "uploader_name": received.uploader_name})
 
 
 def received_json(row) -> dict | None:
@@ -236,6 +247,8 @@ class Storage:
                         " :received_request_id, :received_request_title, :received_uploader_name)",
                         {**row, "user_id": user_id},
                     )
+                    if received:
+                        record_received(connection, now, user_id, row, received)
                     destination = self.path_of(user_id, row["id"])
                     os.replace(file.path, destination)
                     moved.append(destination)
