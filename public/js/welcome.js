@@ -6,9 +6,11 @@
 import { api, clearToken, keepTokenFresh, redirectToLogin, tokenProblem } from "./api.js";
 import { formatBytes, formatNumber, initLanguage, pluralKey, registerMessages, t } from "./i18n.js";
 import workspaceMessages from "./messages/workspace.js";
-import { initFileList, loadFiles } from "./workspace/file-list.js";
+import { clearSelection, initFileList, loadFiles, selectedFiles } from "./workspace/file-list.js";
 import { showError } from "./workspace/notices.js";
 import { initPasswordPanel } from "./workspace/password-panel.js";
+import { initRequestsPanel, loadRequests } from "./workspace/requests-panel.js";
+import { initSharingPanel, loadShares } from "./workspace/sharing-panel.js";
 import { initUploadPanel, loadLimits } from "./workspace/upload-panel.js";
 
 registerMessages(workspaceMessages);
@@ -62,6 +64,9 @@ const workspace = {
   // A 401 on an upload: GET /api/me tells whether the session is over (api()
   // then leads to the login page) or the upload's own token was at fault.
   checkSession: () => loadMe().catch(() => {}),
+  // The files ticked in the list, for the Share dialog.
+  selectedFiles,
+  clearSelection,
   // The password changed and a fresh token came: refresh that one from now on.
   tokenReplaced: () => {
     state.stopRefreshing();
@@ -101,7 +106,7 @@ async function main() {
   });
 
   try {
-    await Promise.all([loadMe(), loadFiles(), loadLimits()]);
+    await Promise.all([loadMe(), loadFiles(), loadLimits(), loadShares(), loadRequests()]);
   } catch (error) {
     if (error.status === 401) return; // api() is on its way to the login page
     showError(error);
@@ -112,6 +117,8 @@ async function main() {
   initUploadPanel(workspace);
   initFileList(workspace);
   initPasswordPanel(workspace);
+  initSharingPanel(workspace);
+  initRequestsPanel(workspace);
   $("logoutButton").addEventListener("click", logout);
 }
 

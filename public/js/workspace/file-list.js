@@ -1,16 +1,19 @@
 // workspace/file-list.js — the table of the person's files, a page at a time,
 // with download (through a short-lived link) and delete (after a confirmation
-// dialog).
+// dialog). A checkbox per row selects files to share (sharing-panel.js); a file
+// that came through an upload request says who sent it and through which one.
 //
 // initFileList(workspace) wires the buttons; loadFiles() fetches the current
 // page. `workspace.refresh()` reloads list and usage after a change.
 
 import { api } from "../api.js";
 import { formatBytes, formatDate, registerMessages, setMessage, t } from "../i18n.js";
+import sharingMessages from "../messages/sharing.js";
 import workspaceMessages from "../messages/workspace.js";
 import { showError, showSuccess } from "./notices.js";
 
 registerMessages(workspaceMessages);
+registerMessages(sharingMessages);
 
 const $ = (id) => document.getElementById(id);
 
@@ -24,7 +27,24 @@ const list = {
   loaded: false,
   pendingDelete: null,
   refresh: () => {},
+  selected: new Map(), // file id → file, across pages: what "Share" will share
 };
+
+/** The files ticked for sharing, in the order they were ticked. */
+export function selectedFiles() {
+  return [...list.selected.values()];
+}
+
+export function clearSelection() {
+  list.selected.clear();
+  renderFiles();
+}
+
+function renderSelection() {
+  const count = list.selected.size;
+  $("shareSelected").disabled = count === 0;
+  setMessage($("shareSelected"), count ? "sh.shareSelected" : "sh.shareNone", { n: count });
+}
 
 export async function loadFiles() {
   const offset = list.page * PAGE_SIZE;
@@ -43,6 +63,7 @@ export async function loadFiles() {
 function renderFiles() {
   const rows = $("fileRows");
   rows.replaceChildren(...list.files.map(fileRow));
+  renderSelection();
   const empty = list.total === 0;
   $("fileTable").hidden = empty;
   $("filesEmpty").hidden = !empty;
@@ -62,10 +83,32 @@ function fileRow(file) {
   const tr = document.createElement("tr");
   tr.dataset.fileId = file.id;
 
+  const box = document.createElement("input");
+  box.type = "checkbox";
+  box.checked = list.selected.has(file.id);
+  box.setAttribute("aria-label", t("sh.selectLabel", { name: file.name }));
+  box.addEventListener("change", () => {
+    if (box.checked) list.selected.set(file.id, file);
+    else list.selected.delete(file.id);
+    renderSelection();
+  });
+
   const name = document.createElement("td");
   name.className = "file-name";
-  name.textContent = file.name;
+  const label = document.createElement("span");
+  label.className = "file-label";
+  label.textContent = file.name;
   name.title = file.name;
+  box.className = "file-pick";
+  name.append(box, label);
+  if (file.received) {
+    // Who sent it, and through which request: the sender typed the name, so it is text only.
+    const from = document.createElement("span");
+    from.className = "received-note";
+    const sender = file.received.uploader_name || t("sh.someone");
+    from.textContent = t("sh.receivedFrom", { name: sender, title: file.received.request_title });
+    name.append(from);
+  }
 
   const size = document.createElement("td");
   size.className = "num";
