@@ -18,7 +18,8 @@
 import { ApiError, errorFromResponse, errorMessageKey } from "./api.js";
 import { clearAlerts, setBusy, showAlert, showFieldError } from "./forms.js";
 import {
-  acceptLanguage, formatBytes, formatDate, formatDuration, formatNumber, initLanguage, registerMessages, setMessage, t,
+  acceptLanguage, formatBytes, formatDate, formatDuration, formatNumber, initLanguage, pluralKey, registerMessages,
+  setMessage, t,
 } from "./i18n.js";
 import sharingMessages from "./messages/sharing.js";
 import workspaceMessages from "./messages/workspace.js";
@@ -124,7 +125,9 @@ function renderInfo() {
 
 function roomText(info) {
   const parts = [];
-  if (info.files_left != null) parts.push(t("drop.filesLeft", { n: formatNumber(info.files_left) }));
+  if (info.files_left != null) {
+    parts.push(t(pluralKey("drop.filesLeft", info.files_left), { n: formatNumber(info.files_left) }));
+  }
   if (info.bytes_left != null) parts.push(t("drop.bytesLeft", { size: formatBytes(info.bytes_left) }));
   parts.push(t("drop.maxFile", { size: formatBytes(info.max_file_bytes) }));
   return parts.join(" · ");
@@ -224,6 +227,7 @@ function showProgress(job, { bytesSent, bytesTotal, bytesPerSecond, secondsLeft 
 function end(job, status, key, args = {}) {
   job.status = status;
   job.row.classList.add("is-" + status);
+  job.row.querySelector(".upload-speed").textContent = ""; // a finished upload has no speed
   const button = job.row.querySelector(".upload-cancel");
   setMessage(button, "up.dismiss");
   button.setAttribute("aria-label", t("up.dismissLabel", { name: job.file.name }));

@@ -7,7 +7,7 @@
 // initRequestsPanel(workspace) wires the form; loadRequests() fetches the list.
 
 import { api, errorText } from "../api.js";
-import { formatBytes, formatDate, formatNumber, registerMessages, t } from "../i18n.js";
+import { formatBytes, formatDate, formatNumber, pluralKey, registerMessages, t } from "../i18n.js";
 import sharingMessages from "../messages/sharing.js";
 import { showError, showSuccess } from "./notices.js";
 import { linkActions, stateBadge } from "./sharing-panel.js";
@@ -43,7 +43,8 @@ function requestItem(request) {
   head.append(title, stateBadge("rq.state." + request.state, request.state));
   const facts = document.createElement("p");
   facts.className = "link-facts muted";
-  const received = t("rq.received", { n: formatNumber(request.files_received), size: formatBytes(request.bytes_received) });
+  const received = t(pluralKey("rq.received", request.files_received),
+                     { n: formatNumber(request.files_received), size: formatBytes(request.bytes_received) });
   const extras = [received];
   if (request.max_files != null) extras.push(t("rq.maxFiles", { n: formatNumber(request.max_files) }));
   if (request.max_bytes != null) extras.push(t("rq.maxBytes", { size: formatBytes(request.max_bytes) }));

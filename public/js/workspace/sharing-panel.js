@@ -7,7 +7,7 @@
 // fetches the list. `workspace.selectedFiles()` says what is selected.
 
 import { api, errorText } from "../api.js";
-import { formatDate, registerMessages, setMessage, t } from "../i18n.js";
+import { formatDate, pluralKey, registerMessages, setMessage, t } from "../i18n.js";
 import sharingMessages from "../messages/sharing.js";
 import { showError, showSuccess } from "./notices.js";
 
@@ -45,7 +45,7 @@ function shareItem(share) {
   const facts = document.createElement("p");
   facts.className = "link-facts muted";
   const downloads = share.max_downloads == null
-    ? t("sh.downloads", { n: share.downloads })
+    ? t(pluralKey("sh.downloads", share.downloads), { n: share.downloads })
     : t("sh.downloadsOf", { n: share.downloads, max: share.max_downloads });
   const extras = [downloads, t("sh.expires", { date: formatDate(share.expires_at) })];
   if (share.password) extras.push(t("sh.withPassword"));
@@ -120,7 +120,8 @@ function openDialog() {
   $("shareForm").hidden = false;
   $("shareResult").hidden = true;
   $("shareDialogError").textContent = "";
-  setMessage($("shareDialogFiles"), "sh.dialogFiles", { n: files.length, names: files.map((f) => f.name).join(", ") });
+  const names = files.map((file) => file.name).join(", ");
+  setMessage($("shareDialogFiles"), pluralKey("sh.dialogFiles", files.length), { n: files.length, names });
   $("shareDialog").showModal();
 }
 
