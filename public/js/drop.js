@@ -15,10 +15,10 @@
 // nothing is left behind once the tab is closed: the person sending may be on a
 // borrowed or shared computer, and a link's upload rights must not stay there.
 
-import { ApiError, errorFromResponse, errorMessageKey } from "./api.js";
+import { api, errorMessageKey } from "./api.js";
 import { clearAlerts, setBusy, showAlert, showFieldError } from "./forms.js";
 import {
-  acceptLanguage, formatBytes, formatDate, formatDuration, formatNumber, initLanguage, pluralKey, registerMessages,
+  formatBytes, formatDate, formatDuration, formatNumber, initLanguage, pluralKey, registerMessages,
   setMessage, t,
 } from "./i18n.js";
 import sharingMessages from "./messages/sharing.js";
@@ -37,24 +37,9 @@ const PARALLEL_UPLOADS = 2;
 
 const state = { info: null, jobs: [] };
 
-async function publicApi(method, path, body) {
-  let response;
-  try {
-    response = await fetch(apiBase + path, {
-      method,
-      headers: {
-        Accept: "application/json",
-        "Accept-Language": acceptLanguage(),
-        ...(body ? { "Content-Type": "application/json" } : {}),
-      },
-      body: body ? JSON.stringify(body) : undefined,
-      cache: "no-store",
-    });
-  } catch {
-    throw new ApiError({ key: "network" });
-  }
-  if (!response.ok) throw await errorFromResponse(response);
-  return (await response.json()).data;
+/** A public API call: no Authorization header (the link is the proof), the visitor's language. */
+function publicApi(method, path, body) {
+  return api(method, apiBase + path, { body, auth: false });
 }
 
 // ---- The drop token (sessionStorage: this tab only) ---------------------------

@@ -11,9 +11,9 @@
 // a download only when its last byte has been sent. Referrer-Policy:
 // no-referrer (sent by the server) keeps the link from leaking to other sites.
 
-import { ApiError, errorFromResponse, errorMessageKey } from "./api.js";
+import { api, errorMessageKey } from "./api.js";
 import { showAlert, clearAlerts, setBusy, showFieldError } from "./forms.js";
-import { acceptLanguage, formatBytes, formatDate, initLanguage, registerMessages, setMessage, t } from "./i18n.js";
+import { formatBytes, formatDate, initLanguage, registerMessages, setMessage, t } from "./i18n.js";
 import sharingMessages from "./messages/sharing.js";
 
 registerMessages(sharingMessages);
@@ -24,25 +24,9 @@ const apiBase = `/api/public/shares/${encodeURIComponent(token)}`;
 
 const state = { info: null, access: "" };
 
-/** A public API call: no Authorization header, the visitor's language. */
-async function publicApi(method, path, body) {
-  let response;
-  try {
-    response = await fetch(apiBase + path, {
-      method,
-      headers: {
-        Accept: "application/json",
-        "Accept-Language": acceptLanguage(),
-        ...(body ? { "Content-Type": "application/json" } : {}),
-      },
-      body: body ? JSON.stringify(body) : undefined,
-      cache: "no-store",
-    });
-  } catch {
-    throw new ApiError({ key: "network" });
-  }
-  if (!response.ok) throw await errorFromResponse(response);
-  return (await response.json()).data;
+/** A public API call: no Authorization header (the link is the proof), the visitor's language. */
+function publicApi(method, path, body) {
+  return api(method, apiBase + path, { body, auth: false });
 }
 
 function withAccess(path) {
