@@ -32,6 +32,16 @@ def setting(default, help_text: str, choices: tuple[str, ...] | None = None):
 
 REGISTRATION_MODES = ("open", "invite", "closed")
 
+# How the bcrypt queue is sized (hash_queue_limit): the longest a person should wait
+# for a login answer before "busy, retry later" serves them better, over the time one
+# hash takes per core. 0.25 s: bcrypt at cost 12 on one core of the 2-core machine the
+# benchmarks ran on (README "Performance", raw bcrypt.checkpw); benchmarks/login.py
+# prints the figure of the machine it runs on.
+CORES = os.cpu_count() or 2
+LOGIN_WAIT_BUDGET_SECONDS = 10
+HASH_SECONDS = 0.25
+HASH_QUEUE_LIMIT = int(LOGIN_WAIT_BUDGET_SECONDS / (HASH_SECONDS / CORES))
+
 
 @dataclasses.dataclass(frozen=True)
 class Config:
@@ -44,7 +54,8 @@ class Config:
         Path("data"), "Database, signing key and stored files; nothing is written outside it."
     )
     threads: int = setting(
-        8, "waitress worker threads: requests handled at once (bcrypt runs in them)."
+        8, "waitress worker threads for requests other than those waiting for bcrypt"
+        " (server_threads adds --hash-concurrency + --hash-queue-limit for them)."
     )
     public_dir: Path = setting(
         Path(__file__).resolve().parent.parent / "public", "The browser pages and their assets."
@@ -75,10 +86,16 @@ class Config:
         1024, "Longest password: long enough for passphrases, short enough to bound hashing work."
     )
     hash_concurrency: int = setting(
-        os.cpu_count() or 2, "bcrypt calls running at once: more than the cores only adds waiting."
+        CORES, "bcrypt calls running at once: more than the cores only adds waiting."
     )
     hash_queue_limit: int = setting(
-        4, "Logins allowed to wait for a bcrypt slot; beyond that 503, so threads stay free."
+        HASH_QUEUE_LIMIT,
+        "Logins and registrations allowed to wait for a bcrypt slot, each in a thread of its own"
+        " added to --threads (so health checks and downloads keep theirs); beyond it 503 with"
+        f" Retry-After. Sized by a latency budget: waiting {LOGIN_WAIT_BUDGET_SECONDS} s at most,"
+        f" at {HASH_SECONDS} s per cost-12 hash shared by {CORES} cores, is"
+        f" {LOGIN_WAIT_BUDGET_SECONDS} ÷ ({HASH_SECONDS} ÷ {CORES}) = {HASH_QUEUE_LIMIT} places:"
+        " a burst of 16 people is served, a flood of 100 is not queued for minutes."
     )
 
     # --- tokens -----------------------------------------------------------
@@ -166,6 +183,16 @@ class Config:
     clock: Callable[[], float] = setting(
         time.time, "Current time in seconds since the epoch (tests pass a clock they can move)."
     )
+
+    @property
+    def server_threads(self) -> int:
+        """waitress's thread pool: ``threads`` plus one for every place of the bcrypt gate.
+
+        A login waiting for a bcrypt slot holds its thread; giving the gate threads
+        of its own means a full gate never leaves health checks and downloads
+        without one (accounts/passwords.py, HashGate).
+        """
+        return self.threads + self.hash_concurrency + self.hash_queue_limit
 
     @property
     def max_request_bytes(self) -> int:

@@ -90,6 +90,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "quota_exceeded": ("This would exceed your storage quota.", "这将超出您的存储配额。"),
     "range_not_satisfiable": ("The requested range is outside the file.", "请求的范围超出文件大小。"),
     "insufficient_storage": ("The server has run out of storage space.", "服务器存储空间不足。"),
+    "too_many_files": ("You have as many files as one account may keep; delete some first.",
+                       "文件数量已达单个账户的上限，请先删除一些文件。"),
+    "too_many_uploads": ("You have too many unfinished uploads; finish or cancel some first.",
+                         "未完成的上传过多，请先完成或取消一些。"),
     # resumable uploads
     "upload_created": ("Upload created.", "上传已创建。"),
     "tus_version_unsupported": ("Only tus 1.0.0 is supported.", "仅支持 tus 1.0.0。"),

@@ -126,7 +126,7 @@ def build_server(config: Config):
         app,
         host=config.host,
         port=config.port,
-        threads=config.threads,
+        threads=config.server_threads,
         ident="authupload",
         max_request_body_size=config.max_request_bytes,
         recv_bytes=config.read_chunk_bytes,

@@ -30,10 +30,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "benchmarks" / "results"
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# The tests' live-server harness is shared; it imports its neighbours as pytest does (tests/ on the path).
+for folder in (ROOT, ROOT / "tests"):
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
 
-from tests.live_server import LiveServer, free_port  # noqa: E402  (needs ROOT on sys.path)
+from live_server import LiveServer, free_port  # noqa: E402  (needs tests/ on sys.path)
 
 KIB = 1024
 MIB = 1024 * KIB

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import Figure, Sample, machine_description, write_results  # noqa: E402
 
 # In the order they run: the cheap ones first, so a CI failure shows early.
-SECTIONS = ["cold_start", "small_requests", "login", "transfers", "tus_upload", "concurrent_uploads",
+SECTIONS = ["cold_start", "small_requests", "login", "login_burst", "transfers", "tus_upload", "concurrent_uploads",
             "file_list_scaling"]
 
 

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Take screenshots of every page for the README: desktop (1280 wide) and phone
-(375 wide), English and Simplified Chinese, into docs/screenshots/.
+(375 wide), in English, Simplified and Traditional Chinese, into docs/screenshots/.
 
     python scripts/screenshots.py [--out docs/screenshots]
 
 It starts its own ``serve.py`` on a free loopback port with a temporary data
-directory, creates a demo account with a few files through the API, and drives
+directory, creates a demo account with a few files and one unfinished upload
+through the API, and drives
 Debian's Chromium (/usr/bin/chromium) with Playwright. Chinese text needs a CJK
 font (apt-get install fonts-wqy-microhei), or it is drawn as empty boxes.
 """
@@ -13,6 +14,7 @@ font (apt-get install fonts-wqy-microhei), or it is drawn as empty boxes.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import socket
@@ -36,11 +38,13 @@ VIEWPORTS = {
     "desktop": {"viewport": {"width": 1280, "height": 800}},
     "phone": {"viewport": {"width": 375, "height": 740}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True},
 }
-LANGUAGES = {"en": "en-US", "zh": "zh-CN"}
+# Page language → (browser locale, time zone) of a person who reads it.
+LANGUAGES = {"en": ("en-US", "Europe/London"), "zh-CN": ("zh-CN", "Asia/Shanghai"), "zh-TW": ("zh-TW", "Asia/Taipei")}
 DEMO_FILES = [
     ("Quarterly report 2026.pdf", 1_843_200, "application/pdf"),
     ("holiday-photo.jpg", 3_407_872, "image/jpeg"),
     ("会议纪要.docx", 48_128, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    ("旅遊行程.xlsx", 21_504, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     ("notes.txt", 2_150, "text/plain"),
 ]
 
@@ -84,7 +88,20 @@ def demo_account(url: str) -> str:
                                files={"file": (name, os.urandom(size), content_type)}, timeout=30)
         answer.raise_for_status()
         time.sleep(1.1)  # distinct upload times, so the dates column looks real
+    abandon_an_upload(url, token)
     return token
+
+
+def abandon_an_upload(url: str, token: str) -> None:
+    """A tus upload that stopped after its first 6 MiB, as a closed laptop leaves
+    it: the workspace lists it under "Unfinished uploads"."""
+    name = base64.b64encode("backup-2026-03.tar".encode()).decode()
+    tus = {"Authorization": f"Bearer {token}", "Tus-Resumable": "1.0.0"}
+    created = requests.post(f"{url}/api/uploads", headers={**tus, "Upload-Length": str(16 * MIB),
+                                                             "Upload-Metadata": f"filename {name}"}, timeout=10)
+    created.raise_for_status()
+    requests.patch(url + created.headers["Location"], data=os.urandom(6 * MIB), timeout=30, headers={
+        **tus, "Content-Type": "application/offset+octet-stream", "Upload-Offset": "0"}).raise_for_status()
 
 
 def shoot_register(page, url: str, path: Path) -> None:
@@ -139,9 +156,9 @@ def main() -> None:
             token = demo_account(url)
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-                for lang, locale in LANGUAGES.items():
+                for lang, (locale, time_zone) in LANGUAGES.items():
                     for form, options in VIEWPORTS.items():
-                        context = browser.new_context(locale=locale, timezone_id="Asia/Shanghai", **options)
+                        context = browser.new_context(locale=locale, timezone_id=time_zone, **options)
                         context.set_default_timeout(15_000)
                         page = context.new_page()
                         shoot_register(page, url, args.out / f"register-{form}-{lang}.png")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from wsgiref.validate import validator
 
+import bcrypt
 import webtest
 
 UNBOUNDED_REGISTRATIONS = 1_000_000  # tests register many accounts from one address
@@ -67,3 +68,17 @@ def assert_error(response, status: int, key: str, field: str | None = None) -> N
     assert response.json["data"]["error"] == key
     assert response.json["data"].get("field") == field
     assert "Traceback" not in response.text and "/authupload/" not in response.text
+
+
+def count_bcrypt_calls(monkeypatch) -> list[str]:
+    """Record every bcrypt hash and check the server makes from now on (the real functions still run)."""
+    calls = []
+    for name in ("hashpw", "checkpw"):
+        real = getattr(bcrypt, name)
+
+        def counted(*args, _real=real, _name=name):
+            calls.append(_name)
+            return _real(*args)
+
+        monkeypatch.setattr(bcrypt, name, counted)
+    return calls

@@ -11,7 +11,7 @@ import pytest
 import webtest
 
 from authupload import create_app
-from support import assert_error, validated_client
+from support import assert_error, count_bcrypt_calls, validated_client
 
 PASSWORD = "correct horse"
 
@@ -568,3 +568,23 @@ def test_guessing_the_old_password_with_a_stolen_token_is_throttled_like_a_login
                               headers=user["headers"], status=429)
     assert locked.json["data"]["error"] == "too_many_attempts"
     assert int(locked.headers["Retry-After"]) > 0
+
+
+# --- refusals that cost no bcrypt work ---------------------------------------------
+
+
+def test_registering_a_taken_name_is_409_before_any_bcrypt_work(client, auth, monkeypatch):
+    auth.register("alice123")
+    calls = count_bcrypt_calls(monkeypatch)
+    assert_error(post(client, "/api/register", {"username": "ALICE123", "password": PASSWORD}), 409, "username_taken")
+    assert calls == []
+
+
+def test_logging_in_to_a_locked_username_is_429_before_any_bcrypt_work(make_config, monkeypatch):
+    client = validated_client(create_app(make_config(max_failures_per_username=2)))
+    client.post_json("/api/register", {"username": "alice123", "password": PASSWORD})
+    for _ in range(2):
+        post(client, "/api/login", {"username": "alice123", "password": "wrong horse"})
+    calls = count_bcrypt_calls(monkeypatch)
+    assert_error(post(client, "/api/login", {"username": "alice123", "password": PASSWORD}), 429, "too_many_attempts")
+    assert calls == []

@@ -100,9 +100,12 @@ def test_a_10000_character_name_in_a_part_header_is_400_and_keeps_nothing(app, c
     assert not any(app.services.storage.tmp_dir.iterdir())
 
 
-@pytest.mark.parametrize("way", ["upload_binary rename", "tus metadata"])
-def test_a_10000_character_name_is_cut_to_255(client, user, way):
-    name = "n" * 10_000
+@pytest.mark.parametrize("way, length", [
+    ("upload_binary rename", 10_000),
+    ("tus metadata", 3_000),  # as long as fits in Upload-Metadata's 4 KiB once base64-encoded
+])
+def test_a_long_name_is_cut_to_255(client, user, way, length):
+    name = "n" * length
     if way == "tus metadata":
         tus_upload(client, user, b"x", name)
     else:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = {"cold_start", "small_requests", "login", "transfers", "tus_upload", "concurrent_uploads",
+SECTIONS = {"cold_start", "small_requests", "login", "login_burst", "transfers", "tus_upload", "concurrent_uploads",
             "file_list_scaling"}
 
 

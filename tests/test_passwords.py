@@ -9,9 +9,11 @@ import time
 import bcrypt
 import pytest
 
-from authupload import create_app
-from authupload.web.http import HTTPError
+from authupload import Config, create_app
+from authupload import config as config_module
 from authupload.accounts.passwords import HashGate, PasswordHasher
+from authupload.server import build_server
+from authupload.web.http import HTTPError
 from support import validated_client
 
 
@@ -166,3 +168,83 @@ def test_unknown_user_and_wrong_password_take_about_the_same_time(make_config):
         unknown_user.append(timed("nobody99"))
     ratio = statistics.median(unknown_user) / statistics.median(wrong_password)
     assert 1 / 1.5 < ratio < 1.5, (wrong_password, unknown_user)
+
+
+# --- a burst is served; only real overload is refused ------------------------------
+
+
+def test_a_burst_of_16_logins_and_registrations_is_served_in_full(make_config):
+    """16 people at once on 2 bcrypt slots: all answered as they deserve, none refused as busy.
+
+    Cost 10 (tens of ms) keeps the hashes in flight together, so most of the burst
+    really waits for a slot: a small fixed queue would refuse some of it.
+    """
+    app = create_app(make_config(bcrypt_cost=10, hash_concurrency=2))
+    client = validated_client(app)
+    for name in ("alice123", "bobby123"):
+        client.post_json("/api/register", {"username": name, "password": "correct horse"})
+    attempts = [("/api/login", "alice123", "correct horse", 200)] * 5 + \
+        [("/api/login", "bobby123", "wrong horse", 401)] * 3 + \
+        [("/api/register", "bobby123", "correct horse", 409)] * 2 + \
+        [("/api/register", f"newuser{n}", "correct horse", 200) for n in range(6)]
+    start = threading.Barrier(len(attempts))
+    statuses = {}
+
+    def attempt(index, path, username, password):
+        start.wait()
+        response = client.post_json(path, {"username": username, "password": password}, expect_errors=True)
+        statuses[index] = response.status_int
+
+    threads = [threading.Thread(target=attempt, args=(index, *row[:3])) for index, row in enumerate(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [statuses[index] for index in range(len(attempts))] == [row[3] for row in attempts]
+
+
+def test_the_default_queue_is_sized_by_the_latency_budget():
+    config = Config()
+    budget, hash_seconds = config_module.LOGIN_WAIT_BUDGET_SECONDS, config_module.HASH_SECONDS
+    assert config.hash_queue_limit == int(budget / (hash_seconds / config.hash_concurrency))
+    assert config.hash_queue_limit >= 16  # a burst of 16 fits, whatever the number of cores
+    assert config.server_threads == config.threads + config.hash_concurrency + config.hash_queue_limit
+
+
+def test_the_server_gives_waiting_logins_threads_of_their_own(make_config):
+    """A full gate holds ``hash_concurrency + hash_queue_limit`` threads: waitress gets that many more."""
+    server = build_server(make_config(port=0, threads=3, hash_concurrency=2, hash_queue_limit=5))
+    try:
+        assert len(server.task_dispatcher.threads) == 3 + 2 + 5
+    finally:
+        server.close()
+        server.task_dispatcher.shutdown()
+
+
+def test_overload_is_503_with_retry_after_when_the_queue_will_have_drained():
+    gate = HashGate(2, 6, hash_seconds=0.75)
+    holders = [hold_gate(gate) for _ in range(2)]  # both slots hashing
+    def wait_for_a_slot():
+        with gate:
+            pass
+
+    waiters = [threading.Thread(target=wait_for_a_slot) for _ in range(6)]  # every waiting place taken
+    for waiter in waiters:
+        waiter.start()
+    try:
+        refusals = []
+        deadline = time.monotonic() + 5
+        while not refusals and time.monotonic() < deadline:
+            try:
+                gate.raise_if_full()
+            except HTTPError as refusal:
+                refusals.append(refusal)
+            time.sleep(0.01)
+        assert refusals[0].status == 503
+        assert ("Retry-After", "3") in refusals[0].headers  # 8 places ÷ 2 slots × 0.75 s
+    finally:
+        for release, thread in holders:
+            release.set()
+            thread.join()
+        for waiter in waiters:
+            waiter.join()

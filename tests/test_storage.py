@@ -28,6 +28,15 @@ from authupload.files.storage import StagedFile, clean_content_type, clean_filen
         ("\x7fdel\x85nel.txt", "delnel.txt"),  # DEL and the C1 control NEL are Cc too
         ("invoice\u202egpj.exe", "invoicegpj.exe"),  # RIGHT-TO-LEFT OVERRIDE would show "exe.jpg"
         ("\u2066isolated\u2069.txt", "isolated.txt"),
+        ("invoice\u200fgpj.exe", "invoicegpj.exe"),  # RIGHT-TO-LEFT MARK
+        ("a\u200eb\u061cc.txt", "abc.txt"),  # LEFT-TO-RIGHT MARK, ARABIC LETTER MARK
+        ("line\u2028break\u2029para.txt", "linebreakpara.txt"),  # LINE and PARAGRAPH SEPARATOR
+        ("zero\u200bwidth\ufeff.txt", "zerowidth.txt"),  # ZERO WIDTH SPACE, BOM
+        ("tag\U000e0041\U000e0042.txt", "tag.txt"),  # tag characters: invisible text
+        ("family \U0001f468\u200d\U0001f469\u200d\U0001f467.png",
+         "family \U0001f468\u200d\U0001f469\u200d\U0001f467.png"),  # ZWJ keeps an emoji together
+        ("\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645.txt",
+         "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645.txt"),  # ZWNJ inside a Persian word
         ("  spaced name.txt  ", "spaced name.txt"),
         ("...hidden...", "hidden"),
         (". .x. .", "x"),

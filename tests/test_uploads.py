@@ -208,15 +208,27 @@ def test_upload_needs_a_token(app, client, auth):
 
 
 @pytest.mark.parametrize(
-    "content_type",
-    ["application/json", "text/plain", "application/x-www-form-urlencoded", "multipart/mixed; boundary=x",
-     "multipart/form-data", "multipart/form-data; boundary=", "multipart/form-data; boundary=" + "b" * 71, ""],
+    "content_type", ["application/json", "text/plain", "application/x-www-form-urlencoded",
+                     "multipart/mixed; boundary=x", ""],
 )
-def test_a_body_that_is_not_form_data_with_a_boundary_is_415(app, client, user, content_type):
+def test_a_body_that_is_not_form_data_is_415(app, client, user, content_type):
     raw = forms.body(forms.file_part("a", b"a"))
     response = client.post("/api/files", raw, headers={**user["headers"], "Content-Type": content_type},
                            status=415)
     assert_error(response, 415, "unsupported_media_type")
+    assert_nothing_kept(app, client, user)
+
+
+@pytest.mark.parametrize(
+    "content_type", ["multipart/form-data", "multipart/form-data; boundary=", "multipart/form-data; charset=utf-8",
+                     "multipart/form-data; boundary=" + "b" * 71, "Multipart/Form-Data; boundary=\"a\r\nb\""],
+)
+@pytest.mark.parametrize("path", ["/api/files", "/api/upload_binary"])
+def test_form_data_without_a_usable_boundary_is_400_invalid_multipart(app, client, user, content_type, path):
+    """API.md: the right type with no usable boundary is malformed multipart, not an unsupported type."""
+    raw = forms.body(forms.file_part("a", b"a"))
+    response = client.post(path, raw, headers={**user["headers"], "Content-Type": content_type}, status=400)
+    assert_error(response, 400, "invalid_multipart")
     assert_nothing_kept(app, client, user)
 
 
@@ -352,3 +364,26 @@ def test_the_background_sha256_equals_hashlib_chunk_for_chunk():
     assert background.hexdigest() == hashlib.sha256(b"".join(chunks)).hexdigest()
     assert halfway.hexdigest() == hashlib.sha256(b"".join(chunks[:3])).hexdigest()
 
+
+
+def raw_part(disposition: bytes, data: bytes) -> bytes:
+    """A part whose Content-Disposition is given as bytes, exactly as a client might send it."""
+    return b"Content-Disposition: " + disposition + b"\r\n\r\n" + data
+
+
+@pytest.mark.parametrize("disposition, stored_name", [
+    (b"form-data; name=\"file\"; filename*=UTF-8''%E2%82%AC%20rates.txt", "€ rates.txt"),
+    (b"form-data; name=\"file\"; filename*=utf-8'zh'%E6%8A%A5%E5%91%8A.pdf", "报告.pdf"),
+    (b"form-data; name=\"file\"; filename*=ISO-8859-1''caf%E9.txt", "café.txt"),
+    (b"form-data; name=\"file\"; filename=\"plain.txt\"; filename*=UTF-8''other.txt", "plain.txt"),
+    (b"form-data; name=\"file\"; filename*=UTF-8''..%2F..%2Fetc%2Fpasswd", "passwd"),
+])
+def test_filename_star_is_used_when_there_is_no_plain_filename(client, user, disposition, stored_name):
+    stored = forms.post(client, user["headers"], forms.body(raw_part(disposition, b"data"))).json["data"]["files"]
+    assert [file["name"] for file in stored] == [stored_name]
+
+
+def test_a_name_that_is_not_utf8_is_kept_with_replacement_characters(client, user):
+    disposition = b'form-data; name="file"; filename="r\xe9sum\xe9 \xff.txt"'  # latin-1 bytes, not UTF-8
+    stored = forms.post(client, user["headers"], forms.body(raw_part(disposition, b"data"))).json["data"]["files"]
+    assert [file["name"] for file in stored] == ["r\ufffdsum\ufffd \ufffd.txt"]

@@ -1,14 +1,18 @@
 """Password hashing with bcrypt: slow on purpose, exact, and bounded.
 
 Slow on purpose: bcrypt's cost makes each guess against a stolen database
-expensive (cost 12 ≈ 0.3 s here). The same slowness makes login the most
-expensive request, so two guards keep it in check:
+expensive (cost 12 ≈ 0.25 s here). The same slowness makes login the most
+expensive request, so ``HashGate`` keeps it in check:
 
-- ``HashGate`` lets only ``hash_concurrency`` hashes run at once (more than the
-  cores only adds waiting) and only ``hash_queue_limit`` more wait for a slot.
-  A login beyond that is answered ``503`` at once instead of taking a server
-  thread hostage, so a burst of logins cannot starve health checks and downloads.
-  bcrypt releases the GIL while it works, so the slots run truly in parallel.
+- only ``hash_concurrency`` hashes run at once (more than the cores only adds
+  waiting; bcrypt releases the GIL, so the slots run truly in parallel);
+- ``hash_queue_limit`` more may wait for a slot. That bound is a latency
+  budget (config.py: 10 s of waiting ÷ the time a hash takes per core), so an
+  ordinary burst — 16 people signing in at once — is served in full, only
+  slower. The waiting requests hold threads that ``Config.server_threads``
+  adds for them, so health checks and downloads keep theirs;
+- past that, real overload: ``503 server_busy`` at once, with ``Retry-After``
+  saying when the queue will have drained (from the hashes' measured time).
 
 Exact: bcrypt reads at most 72 bytes (and bcrypt 5 refuses more). Every password
 is first reduced to the base64 of its SHA-256 (44 ASCII bytes, no NUL), so two
@@ -24,10 +28,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
 import threading
+import time
 
 import bcrypt
 
+from ..config import HASH_SECONDS
 from ..web.http import HTTPError
 
 
@@ -38,11 +45,14 @@ def _prehash(password: str) -> bytes:
 class HashGate:
     """At most ``running`` hashes at once, at most ``waiting`` more queued; the rest get 503."""
 
-    def __init__(self, running: int, waiting: int):
+    def __init__(self, running: int, waiting: int, hash_seconds: float = HASH_SECONDS):
         self._slots = threading.BoundedSemaphore(running)
+        self._running = running
         self._places = running + waiting
         self._admitted = 0  # hashing or waiting for a slot now
         self._lock = threading.Lock()
+        self._hash_seconds = hash_seconds  # a running average of the time in a slot, from an estimate
+        self._this_thread = threading.local()  # when this thread's hash started
 
     def raise_if_full(self) -> None:
         """503 now if no place is free: a cheap look before work that a 503 would waste.
@@ -51,24 +61,28 @@ class HashGate:
         binding check is entering the gate.
         """
         if self._admitted >= self._places:
-            raise busy()
+            raise self.busy()
+
+    def busy(self) -> HTTPError:
+        """503 with ``Retry-After`` (RFC 9110 §10.2.3): when the places taken now will have been hashed."""
+        drain_seconds = self._places / self._running * self._hash_seconds
+        return HTTPError(503, "server_busy", headers=[("Retry-After", str(max(1, math.ceil(drain_seconds))))])
 
     def __enter__(self):
         with self._lock:
             if self._admitted >= self._places:
-                raise busy()
+                raise self.busy()
             self._admitted += 1
         self._slots.acquire()
+        self._this_thread.started = time.perf_counter()
         return self
 
     def __exit__(self, *exc_info):
+        seconds = time.perf_counter() - self._this_thread.started
         self._slots.release()
         with self._lock:
             self._admitted -= 1
-
-
-def busy() -> HTTPError:
-    return HTTPError(503, "server_busy", headers=[("Retry-After", "1")])
+            self._hash_seconds += (seconds - self._hash_seconds) / 8  # the last few hashes count most
 
 
 class PasswordHasher:

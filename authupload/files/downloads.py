@@ -28,7 +28,8 @@ import re
 from urllib.parse import quote
 
 from ..accounts.tokens import DOWNLOAD
-from ..web.http import HTTPError, Request, Response, envelope, http_date, not_modified, parse_http_date, unauthorized
+from ..web.http import (MAX_DECIMAL_DIGITS, HTTPError, Request, Response, envelope, http_date, not_modified,
+                        parse_decimal, parse_http_date, unauthorized)
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -104,9 +105,10 @@ def query_number(request: Request, name: str, default: int, minimum: int, maximu
     text = request.query.get(name)
     if text is None:
         return default
-    if not (text.isascii() and text.isdigit()) or not minimum <= int(text) <= maximum:
+    number = parse_decimal(text)
+    if number is None or not minimum <= number <= maximum:
         raise HTTPError(400, "invalid_query", field=name)
-    return int(text)
+    return number
 
 
 # --- serving a file's bytes ---------------------------------------------------------
@@ -170,6 +172,8 @@ def requested_range(header: str, size: int) -> tuple[int, int] | None:
     if not found or found.group(1) == found.group(2) == "":
         return None
     first_text, last_text = found.groups()
+    if len(first_text) > MAX_DECIMAL_DIGITS or len(last_text) > MAX_DECIMAL_DIGITS:
+        raise HTTPError(400, "invalid_header", field="Range")  # more digits than any real file has
     if first_text == "":  # "-n": the last n bytes
         suffix = int(last_text)
         if size == 0:

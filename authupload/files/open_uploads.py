@@ -142,9 +142,10 @@ class OpenUploads:
             "uploader_name": received.uploader_name if received else "",
         }
         with self.database.transaction() as connection:
-            # Under BEGIN IMMEDIATE: no other upload can reserve between this check and the insert.
+            # Under BEGIN IMMEDIATE: no other upload can reserve between these checks and the insert.
             if reserve_in_request:
                 reserve_in_request(connection)
+            self.check_open_count(user_id, connection)
             self.storage.check_room(user_id, length, connection)
             connection.execute(
                 "INSERT INTO uploads (id, user_id, length, offset, metadata, name, content_type, created_at,"
@@ -159,6 +160,20 @@ class OpenUploads:
             self.forget(upload["id"])
             raise
         return self.reload(upload)
+
+    def check_open_count(self, user_id: int, connection) -> None:
+        """429 if the user holds ``max_open_uploads_per_user`` unfinished uploads; 413 if one more would pass the file count.
+
+        Each open upload is a row and a file under partial/ that the quota does
+        not see while it is empty, and each will become a file.
+        """
+        open_uploads = connection.execute(
+            "SELECT count(*) FROM uploads WHERE user_id = ? AND file_id IS NULL AND expires_at > ?",
+            (user_id, self.config.clock()),
+        ).fetchone()[0]
+        if open_uploads >= self.config.max_open_uploads_per_user:
+            raise HTTPError(429, "too_many_uploads")
+        self.storage.check_file_count(user_id, 1, connection)
 
     def record_offset(self, upload_id: str, offset: int, running: BackgroundSha256 | None) -> None:
         """The bytes up to ``offset`` are on disk: say so, and keep their hash for the next chunk."""

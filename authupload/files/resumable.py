@@ -48,11 +48,11 @@ import base64
 import binascii
 import hashlib
 import os
-import re
 from typing import Any, NamedTuple
 
 from ..accounts.tokens import UPLOAD
-from ..web.http import HTTPError, Request, Response, http_date, media_type, unauthorized
+from ..config import KIB
+from ..web.http import HTTPError, Request, Response, http_date, media_type, parse_decimal, unauthorized
 from .hashing import BackgroundSha256, file_sha256
 from .storage import clean_content_type, clean_filename
 
@@ -61,7 +61,7 @@ TUS_HEADERS = (("Tus-Resumable", TUS_VERSION),)  # on every response of the tus 
 TUS_EXTENSIONS = "creation,creation-with-upload,termination,checksum,expiration"
 CHECKSUM_ALGORITHMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256}  # tus §Checksum
 CHUNK_MEDIA_TYPE = "application/offset+octet-stream"  # tus §PATCH: the only body type
-DECIMAL = re.compile(r"[0-9]+")  # tus §Upload-Offset/§Upload-Length: non-negative integers
+MAX_METADATA_BYTES = 4 * KIB  # a 255-character name and a media type, base64-encoded, take under 1.5 KiB
 
 
 # --- headers: pure functions from text to values ------------------------------
@@ -74,9 +74,10 @@ def require_tus_version(request: Request) -> None:
 
 def parse_size(text: str, header: str) -> int:
     """A byte count or offset header; 400 naming the header if absent or not a decimal number."""
-    if not DECIMAL.fullmatch(text):
+    size = parse_decimal(text)
+    if size is None:
         raise HTTPError(400, "invalid_header", field=header)
-    return int(text)
+    return size
 
 
 def parse_metadata(text: str) -> dict[str, bytes]:
@@ -84,8 +85,12 @@ def parse_metadata(text: str) -> dict[str, bytes]:
 
     Comma-separated pairs of a key and a base64 value, split by one space; a
     key without a value is allowed. Keys are non-empty, unique, and contain no
-    space or comma. Anything else is ``400 invalid_header``.
+    space or comma. At most ``MAX_METADATA_BYTES``: the row keeps it for every
+    ``HEAD``, and neither the quota nor the file count would see it grow.
+    Anything else is ``400 invalid_header``.
     """
+    if len(text) > MAX_METADATA_BYTES:
+        raise HTTPError(400, "invalid_header", field="Upload-Metadata")
     metadata: dict[str, bytes] = {}
     for pair in filter(None, (item.strip() for item in text.split(","))):
         key, _, value = pair.partition(" ")

@@ -31,7 +31,12 @@ from ..accounts.audit import ANONYMOUS, record_event
 from ..web.http import HTTPError, iso_time
 
 MAX_NAME_CHARS = 255
-BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Unicode categories a name loses: controls (Cc), format controls (Cf: bidi marks,
+# overrides and isolates, zero-width spaces, tag characters …) and the line and
+# paragraph separators (Zl, Zp). Joiners are kept: an emoji sequence or a Persian
+# word needs them, and they cannot move or hide other characters.
+DROPPED_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
+KEPT_JOINERS = {"\u200c", "\u200d"}  # ZERO WIDTH NON-JOINER, ZERO WIDTH JOINER
 # RFC 9110 §8.3.1: type "/" subtype, each a token.
 _TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 MEDIA_TYPE = re.compile(rf"^{_TOKEN}/{_TOKEN}$")
@@ -42,15 +47,21 @@ def clean_filename(raw: str | None) -> str:
 
     Rules (API.md): keep only what follows the last ``/`` or ``\\`` (browsers and
     old tools send full paths), drop control characters (Unicode ``Cc``, NUL,
-    CR and LF included: they could split a header or a log line) and bidi
-    overrides (U+202A–U+202E, U+2066–U+2069: they make ``gpj.exe`` look like
-    ``exe.jpg``), trim surrounding spaces and dots, cut to 255 characters, and
-    call what is left of nothing ``unnamed``.
+    CR and LF included: they could split a header or a log line), format
+    controls (``Cf``: the bidi overrides U+202A–U+202E and isolates
+    U+2066–U+2069 make ``gpj.exe`` look like ``exe.jpg``; the marks U+200E,
+    U+200F and U+061C reorder text too; zero-width and tag characters hide it)
+    and line or paragraph separators (U+2028, U+2029), trim surrounding spaces
+    and dots, cut to 255 characters, and call what is left of nothing ``unnamed``.
     """
-    name = re.split(r"[/\\]", raw or "")[-1]
-    name = "".join(c for c in name if unicodedata.category(c) != "Cc" and c not in BIDI_CONTROLS)
+    name = without_hidden_characters(re.split(r"[/\\]", raw or "")[-1])
     name = name.strip(" .")[:MAX_NAME_CHARS].strip(" .")
     return name or "unnamed"
+
+
+def without_hidden_characters(text: str) -> str:
+    """``text`` without controls, format controls and line separators (joiners kept): see clean_filename."""
+    return "".join(c for c in text if unicodedata.category(c) not in DROPPED_CATEGORIES or c in KEPT_JOINERS)
 
 
 def clean_content_type(declared: str | None) -> str:
@@ -210,6 +221,23 @@ class Storage:
         if extra_bytes > self.quota_left_bytes(user_id, connection):
             raise HTTPError(413, "quota_exceeded")
 
+    def check_file_count(self, user_id: int, extra_files: int, connection=None) -> None:
+        """413 ``too_many_files`` if ``extra_files`` more would pass ``max_files_per_user``.
+
+        The quota counts bytes, so empty files cost nothing there; each is still
+        a row, an inode and a line in every listing. An open resumable upload
+        holds a place, as it holds its bytes against the quota: it becomes a file.
+        """
+        connection = connection or self.database.connection()
+        files, open_uploads = connection.execute(
+            "SELECT file_count, (SELECT count(*) FROM uploads"
+            "  WHERE uploads.user_id = users.id AND file_id IS NULL AND expires_at > ?)"
+            " FROM users WHERE id = ?",
+            (self.config.clock(), user_id),
+        ).fetchone()
+        if files + open_uploads + extra_files > self.config.max_files_per_user:
+            raise HTTPError(413, "too_many_files")
+
     def check_disk(self, extra_bytes: int) -> None:
         """507 (RFC 4918 §11.5) if writing ``extra_bytes`` would leave the disk nearly full."""
         free = shutil.disk_usage(self.config.data_dir).free
@@ -232,6 +260,7 @@ class Storage:
                 if before_check:
                     before_check(connection)
                 self.check_quota(user_id, sum(file.size for file in staged), connection)
+                self.check_file_count(user_id, len(staged), connection)
                 (self.files_dir / str(int(user_id))).mkdir(exist_ok=True)
                 for file in staged:
                     received = file.received

@@ -43,8 +43,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
+from email.utils import decode_rfc2231
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import unquote
 
 from multipart import MultipartError, MultipartSegment, ParserLimitReached, PushMultipartParser, parse_options_header
 
@@ -62,6 +65,8 @@ RENAME_FIELD = "filename"  # upload_binary's rename, as a query parameter or a f
 MAX_PART_HEADER_BYTES = 4 * KIB
 MAX_PART_HEADERS = 8  # RFC 7578 defines three: Content-Disposition, Content-Type, Content-Transfer-Encoding
 MAX_FIELD_BYTES = 4 * KIB
+# RFC 8187 §3.2.1 ext-value, as the filename* parameter: charset'language'percent-encoded
+EXTENDED_FILENAME = re.compile(r";\s*filename\*\s*=\s*([^;\s]+)", re.IGNORECASE)
 
 
 def upload_files(request: Request) -> Response:
@@ -136,17 +141,19 @@ def commit(request: Request, upload: "Upload") -> list[dict]:
 
 
 def multipart_boundary(content_type: str) -> str:
-    """The boundary of a ``multipart/form-data`` body (RFC 7578 §4.1), else 415.
+    """The boundary of a ``multipart/form-data`` body (RFC 7578 §4.1).
 
-    RFC 2046 §5.1.1 allows 1–70 characters; one the parser cannot use (a line
-    break in it) is a 415 too.
+    Another type is 415: we do not speak it. The right type without a usable
+    boundary — none, empty, longer than the 1–70 characters RFC 2046 §5.1.1
+    allows, or one the parser cannot use (a line break in it) — is a body we
+    cannot split into parts: malformed multipart, 400 (API.md).
     """
     if media_type(content_type) != "multipart/form-data":
         raise HTTPError(415, "unsupported_media_type")
     _, options = parse_options_header(content_type)
     boundary = options.get("boundary", "")
     if not 1 <= len(boundary) <= 70:
-        raise HTTPError(415, "unsupported_media_type")
+        raise HTTPError(400, "invalid_multipart")
     return boundary
 
 
@@ -165,9 +172,14 @@ def parse_body(request: Request, boundary: str, upload: "Upload") -> None:
             max_header_count=MAX_PART_HEADERS,
             max_segment_size=config.max_file_bytes,
             max_segment_count=config.max_parts_per_upload,
+            # Part headers are read byte for byte (latin-1 maps each byte to one
+            # character and never fails); part_text then reads them as UTF-8,
+            # with replacement characters where they are not, rather than refusing
+            # the whole upload over one badly encoded name.
+            header_charset="latin-1",
         )
     except MultipartError:
-        raise HTTPError(415, "unsupported_media_type") from None  # a boundary the parser cannot use
+        raise HTTPError(400, "invalid_multipart") from None  # a boundary the parser cannot use
     try:
         for chunk in request.body_chunks(config.read_chunk_bytes):
             for event in parser.parse(chunk):
@@ -179,6 +191,34 @@ def parse_body(request: Request, boundary: str, upload: "Upload") -> None:
         raise HTTPError(400, "invalid_multipart") from None  # too many parts, or headers too long
     except MultipartError:
         raise HTTPError(400, "invalid_multipart") from None  # malformed, or cut off before the end
+
+
+def part_text(raw: str | None) -> str | None:
+    """A part header value, read with the parser's latin-1, as the UTF-8 text browsers send."""
+    if raw is None:
+        return None
+    return raw.encode("latin-1").decode("utf-8", "replace")
+
+
+def part_filename(segment: MultipartSegment) -> str | None:
+    """The part's file name: ``filename``, or else ``filename*`` (RFC 8187 §3.2.1).
+
+    RFC 7578 §4.2 says a form sends the name in ``filename``, as UTF-8, and
+    not in ``filename*``; some clients still send only the encoded form
+    (``UTF-8''%E2%82%AC%20rates.txt``), so it is read when ``filename`` is absent.
+    """
+    if segment.filename is not None:
+        return part_text(segment.filename)
+    found = EXTENDED_FILENAME.search(segment.header("Content-Disposition", ""))
+    if found is None:
+        return None
+    charset, _, encoded = decode_rfc2231(found.group(1))
+    if charset is None:  # no charset'language' prefix: the value is the name as is
+        return part_text(encoded)
+    try:
+        return unquote(encoded, encoding=charset, errors="replace")
+    except LookupError:  # a charset Python does not know
+        return unquote(encoded, encoding="utf-8", errors="replace")
 
 
 class Upload:
@@ -209,15 +249,16 @@ class Upload:
 
     def start_part(self, segment: MultipartSegment) -> None:
         self.segment = segment
-        if segment.name == FILE_FIELD:
+        name = part_text(segment.name)
+        if name == FILE_FIELD:
             if self.request_files_left is not None and len(self.staged) >= self.request_files_left:
                 raise HTTPError(413, "request_full")  # one file more than the upload request takes
             # RFC 7578 §4.2: the filename is the client's, unsafe as given; it is
             # only cleaned for display, never used in a path.
-            self.part = StagingFile(self.storage.new_temp_path(), clean_filename(segment.filename),
+            self.part = StagingFile(self.storage.new_temp_path(), clean_filename(part_filename(segment)),
                                     clean_content_type(segment.content_type))
-        elif segment.name in self.keep_fields:
-            self.part = FieldBuffer(segment.name)
+        elif name in self.keep_fields:
+            self.part = FieldBuffer(name)
         else:
             self.part = None  # an unknown field: its bytes are read and dropped
 

@@ -27,10 +27,8 @@ in the transaction that commits it.
 
 from __future__ import annotations
 
-import unicodedata
-
 from ..accounts.tokens import DROP
-from ..files.storage import BIDI_CONTROLS, Received
+from ..files.storage import Received, without_hidden_characters
 from ..web.http import HTTPError, Request, Response, envelope, iso_time, string_field
 from .links import REQUEST, ACCESS_SECONDS
 from .public import check_link_password
@@ -41,9 +39,8 @@ DROP_SESSION_SECONDS = ACCESS_SECONDS  # API.md: a drop token lives one hour
 
 
 def clean_sender_name(raw: str) -> str:
-    """The sender's name as the owner will see it: no control or bidi characters, trimmed."""
-    name = "".join(c for c in raw if unicodedata.category(c) != "Cc" and c not in BIDI_CONTROLS)
-    return name.strip()
+    """The sender's name as the owner will see it: cleaned like a file name's characters, trimmed."""
+    return without_hidden_characters(raw).strip()
 
 
 def open_request(request: Request):

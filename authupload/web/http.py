@@ -224,18 +224,41 @@ def string_field(body: dict, name: str) -> str:
     return value
 
 
+# 10**18 bytes is an exabyte: more than any real size, offset, range or count, and
+# still below 2**63, the largest INTEGER SQLite stores.
+MAX_DECIMAL_DIGITS = 18
+MAX_HTTP_DATE_CHARS = 64  # "Sunday, 06-Nov-1994 08:49:37 GMT" (the longest RFC 9110 form) is 33
+
+
+def parse_decimal(text: str) -> int | None:
+    """A non-negative whole number of 1–18 ASCII digits; None for anything else.
+
+    The length is checked *before* ``int()``: Python refuses to convert more
+    than 4300 digits (a ValueError that became a 500) and would spend quadratic
+    time on fewer, and no number a client sends us needs more than 18.
+    """
+    if 0 < len(text) <= MAX_DECIMAL_DIGITS and text.isascii() and text.isdigit():
+        return int(text)
+    return None
+
+
 def http_date(timestamp: float) -> str:
     """Seconds since the epoch → ``"Sun, 06 Nov 1994 08:49:37 GMT"`` (RFC 9110 §5.6.7)."""
     return formatdate(timestamp, usegmt=True)
 
 
 def parse_http_date(text: str) -> float | None:
-    """An HTTP date → seconds since the epoch; None if absent or not a date."""
-    if not text:
+    """An HTTP date → seconds since the epoch; None if absent, not a date, or out of range.
+
+    The year 99999999999 parses as a date and then overflows the platform's
+    time functions (OverflowError): for a conditional header that is just
+    "not a date", which RFC 9110 §13.1.3 says to ignore.
+    """
+    if not text or len(text) > MAX_HTTP_DATE_CHARS:
         return None
     try:
         return parsedate_to_datetime(text).timestamp()
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 

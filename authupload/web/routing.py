@@ -30,6 +30,8 @@ from .middleware import loggable_path
 
 log = logging.getLogger("authupload")
 
+OVERRIDABLE_METHODS = ("PATCH", "DELETE")  # what tus needs a POST to stand in for
+
 
 @dataclasses.dataclass(frozen=True)
 class Route:
@@ -94,12 +96,17 @@ class Router:
         tus 1.0 §X-HTTP-Method-Override: clients stuck behind proxies or
         runtimes that only pass GET and POST send PATCH or DELETE this way.
         Safe here: auth is a bearer header, and a foreign page cannot add this
-        header without a CORS preflight we answer.
+        header without a CORS preflight we answer. Only those two methods may
+        be named (400 otherwise): a POST turned into HEAD would be answered with
+        a Content-Length and no body, which desynchronises the connection, and
+        into GET or OPTIONS it would only hide what the request really is.
         """
         override = request.header("X-HTTP-Method-Override").strip().upper()
-        if request.method == "POST" and override.isalpha():
-            return override
-        return request.method
+        if request.method != "POST" or not override:
+            return request.method
+        if override not in OVERRIDABLE_METHODS:
+            raise HTTPError(400, "invalid_header", field="X-HTTP-Method-Override")
+        return override
 
     def match(self, method: str, path: str) -> tuple[Route, dict]:
         """The route for ``method`` and ``path``, or the 404/405 that explains why there is none."""

@@ -12,10 +12,26 @@
 //   "next" link back to where they were.
 // - While a page that needs a login is open, keepTokenFresh() trades the token
 //   for a fresh one (POST /api/token/refresh) a little before it expires.
+// - A 503 with Retry-After (the server is busy hashing passwords, RFC 9110
+//   §15.6.4) is retried by itself after the wait the server asked for, with a
+//   notice in the page counting down; only a server that stays busy becomes an
+//   error the person sees.
+// - Server settings a page shows or checks (length rules, the file limit…) come
+//   from GET /api/config, fetched once per page by serverConfig().
 
-import { acceptLanguage, formatDuration, hasMessage, t } from "./i18n.js";
+import { acceptLanguage, formatDuration, hasMessage, setMessage, t } from "./i18n.js";
 
 const TOKEN_KEY = "token";
+/**
+ * Everything a page keeps in localStorage for the logged-in account, besides
+ * the token, goes under this prefix (tus.js keeps resumable-upload URLs and
+ * their upload tokens there), so logging out removes all of it without having
+ * to know every feature that stores something.
+ */
+export const ACCOUNT_STORAGE_PREFIX = "account:";
+/** How often, and how long at most, a busy server is waited for before giving up. */
+const BUSY_RETRIES = 5;
+const BUSY_MAX_WAIT_SECONDS = 60;
 
 /** An API call that did not succeed. `key` is the server's stable error key,
  * or "network" when no HTTP answer arrived at all. */
@@ -40,8 +56,20 @@ export function setToken(token) {
   localStorage.setItem(TOKEN_KEY, token);
 }
 
-export function clearToken() {
+function clearToken() {
   localStorage.removeItem(TOKEN_KEY);
+}
+
+/** Logging out: the token and everything stored for the account go, so the
+ * next person at this browser finds nothing that still works (upload tokens
+ * included: they can append to an upload until it expires). */
+export function forgetAccount() {
+  clearToken();
+  for (const storage of [localStorage, sessionStorage]) {
+    // Collect first: removing while indexing would skip entries.
+    const keys = Array.from({ length: storage.length }, (_, i) => storage.key(i));
+    for (const key of keys) if (key.startsWith(ACCOUNT_STORAGE_PREFIX)) storage.removeItem(key);
+  }
 }
 
 /** The claims of a JWT (its middle part, base64url JSON), or null if it is not one.
@@ -98,19 +126,32 @@ export function redirectToLogin(reason) {
   location.replace(loginUrl(reason));
 }
 
-/** Where to go after logging in: the `next` parameter if it is a page of this
- * site, else the workspace. Anything else (another origin, "//evil.example",
- * "javascript:") is ignored, so a crafted link cannot send people away. */
+/** A page of this site: /name.html or /folder/name.html, nothing else (no
+ * "//", no dot segments, no backslash, no API path). */
+const PAGE_PATH = /^\/(?:[A-Za-z0-9_-]+\/)*[A-Za-z0-9_-]+\.html$/;
+
+/**
+ * Where to go after logging in: the `next` parameter if it names a page of
+ * this site, else the workspace — so a crafted link (an open redirect) cannot
+ * send people to another site with a login page behind them. Browsers resolve
+ * more than one might think: "//evil.example" and "/\evil.example" are other
+ * hosts, "/.//evil.example/x" becomes "//evil.example/x" once the dot segment
+ * is removed, and tabs or newlines are dropped from URLs. So the raw text must
+ * already be a plain path, and the resolved path must be a page path too.
+ */
 export function safeNext(next, fallback = "welcome.html") {
-  if (!next) return fallback;
+  if (typeof next !== "string" || !/^\/[^/\\]/.test(next) || /[\\\s\u0000-\u001f\u007f]/.test(next)) {
+    return fallback;
+  }
+  let url;
   try {
-    const url = new URL(next, location.href);
-    if (url.origin !== location.origin || url.pathname.startsWith("/api/")) return fallback;
-    if (/\/(login|register)\.html$/.test(url.pathname)) return fallback;
-    return url.pathname + url.search + url.hash;
+    url = new URL(next, location.origin);
   } catch {
     return fallback;
   }
+  if (url.origin !== location.origin || !PAGE_PATH.test(url.pathname)) return fallback;
+  if (/\/(login|register)\.html$/.test(url.pathname)) return fallback;
+  return url.pathname + url.search + url.hash;
 }
 
 // ---- Requests ---------------------------------------------------------------
@@ -166,9 +207,36 @@ export async function errorFromResponse(response) {
  *                   expired token, or a 401 answer, leads to the login page…
  * options.guard   — …unless guard is false (logout: a dead token is no reason
  *                   to say "your session expired"; the caller decides).
+ * options.headers — more request headers (e.g. Tus-Resumable for /api/uploads).
  */
-export async function api(method, path, { body, auth = true, guard = true } = {}) {
+export async function api(method, path, { body, auth = true, guard = true, headers = {} } = {}) {
+  const response = await fetchRetryingWhenBusy(method, path, { body, auth, guard, headers });
+  if (!response.ok) {
+    const error = await errorFromResponse(response);
+    if (auth && guard && response.status === 401) redirectToLogin(error.key);
+    throw error;
+  }
+  const envelope = await readEnvelope(response);
+  return envelope ? envelope.data : null;
+}
+
+/** One API request, sent again after Retry-After while the server answers 503. */
+async function fetchRetryingWhenBusy(method, path, options) {
+  for (let attempt = 0; ; attempt += 1) {
+    const response = await fetchOnce(method, path, options);
+    const wait = response.status === 503 ? parseRetryAfter(response.headers.get("Retry-After")) : null;
+    if (wait === null || wait > BUSY_MAX_WAIT_SECONDS || attempt >= BUSY_RETRIES) return response;
+    // A 503 means the request was not carried out, so sending it again is safe
+    // even for a POST (RFC 9110 §15.6.4).
+    await waitWhileBusy(Math.max(1, wait));
+  }
+}
+
+/** Send one request with the token and language headers. No HTTP answer at
+ * all (server down, offline) is an ApiError "network". */
+async function fetchOnce(method, path, { body, auth, guard, headers: extraHeaders }) {
   const headers = {
+    ...extraHeaders,
     Accept: "application/json",
     // Server messages follow the page's language (the server negotiates on this
     // header); the pages translate by key, but logs and fallbacks stay consistent.
@@ -196,14 +264,57 @@ export async function api(method, path, { body, auth = true, guard = true } = {}
     // fetch rejects only when no HTTP answer came back (server down, offline, CORS).
     throw new ApiError({ key: "network" });
   }
+  return response;
+}
 
-  if (!response.ok) {
-    const error = await errorFromResponse(response);
-    if (auth && guard && response.status === 401) redirectToLogin(error.key);
-    throw error;
+// ---- Waiting for a busy server ------------------------------------------------
+
+let busyWaits = 0;
+
+/** The page-wide notice "Server busy, retrying in 3 s…" (role=status, so it is
+ * read out), created on first need: every page gets it without markup. */
+function busyNotice() {
+  let notice = document.getElementById("busyNotice");
+  if (!notice) {
+    notice = document.createElement("div");
+    notice.id = "busyNotice";
+    notice.className = "busy-notice";
+    notice.setAttribute("role", "status");
+    notice.setAttribute("aria-live", "polite");
+    document.body.append(notice);
   }
-  const envelope = await readEnvelope(response);
-  return envelope ? envelope.data : null;
+  return notice;
+}
+
+/** Wait `seconds`, counting down in the notice; it disappears when the last wait ends. */
+async function waitWhileBusy(seconds) {
+  const notice = busyNotice();
+  busyWaits += 1;
+  notice.hidden = false;
+  for (let left = seconds; left > 0; left -= 1) {
+    setMessage(notice, "busy.retrying", { s: left });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  busyWaits -= 1;
+  if (busyWaits === 0) {
+    setMessage(notice, "");
+    notice.hidden = true;
+  }
+}
+
+// ---- Server settings ------------------------------------------------------------
+
+let configRequest = null;
+
+/** GET /api/config, once per page: the limits and choices the server applies. */
+export function serverConfig() {
+  if (!configRequest) {
+    configRequest = api("GET", "/api/config", { auth: false }).catch((error) => {
+      configRequest = null; // a failed fetch is tried again next time
+      throw error;
+    });
+  }
+  return configRequest;
 }
 
 /**
@@ -218,6 +329,10 @@ export function errorMessageKey(error) {
       : ["error.too_many_attempts", { wait: formatDuration(error.retryAfter) }];
   }
   if (error.field && hasMessage(`error.${error.key}.${error.field}`)) return [`error.${error.key}.${error.field}`, {}];
+  // An error about one field with no sentence of its own here is usually about
+  // a limit the server sets (password length…): its own sentence names the
+  // real limit, in the page's language (we sent Accept-Language).
+  if (error.field && error.message) return ["error.serverSaid", { message: error.message }];
   if (hasMessage(`error.${error.key}`)) return [`error.${error.key}`, {}];
   // A key this page does not know yet: the server's own sentence is already in
   // the page's language (we sent Accept-Language), so it is the best fallback.

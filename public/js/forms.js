@@ -1,17 +1,35 @@
-// forms.js — the account rules (the same as the server's, API.md) and the small
-// pieces every form uses: field errors next to their input, alerts, busy buttons.
+// forms.js — the account rules and the small pieces every form uses: field
+// errors next to their input, alerts, busy buttons.
 //
-// The page checks the rules only to answer faster and more precisely; the
-// server checks them again, and its answer is the one that counts.
+// The length limits are the server's settings, read from GET /api/config
+// (loadAccountRules), never written here: a server started with
+// --password-min-chars 12 gets pages that ask for 12. The page checks the rules
+// only to answer faster and more precisely; the server checks them again, and
+// its answer is the one that counts — so if the settings cannot be read, the
+// page skips the length checks and leaves them to the server.
 
+import { serverConfig } from "./api.js";
 import { setMessage } from "./i18n.js";
 
 /** ASCII letters, digits, and the CJK ideographs U+4E00–U+9FA5 (as in the tutorial). */
 const USERNAME_CHARS = /^[A-Za-z0-9\u4e00-\u9fa5]*$/;
-export const USERNAME_MIN = 6;
-export const USERNAME_MAX = 32;
-export const PASSWORD_MIN = 8;
-export const PASSWORD_MAX = 1024;
+
+/** {username: {min_chars, max_chars}, password: {…}} once GET /api/config has answered. */
+let rules = null;
+
+/** Read the server's length rules; afterwards the checks and hints use them. */
+export async function loadAccountRules() {
+  const config = await serverConfig();
+  rules = { username: config.username, password: config.password };
+  return rules;
+}
+
+/** Show a field's rule in its hint ("field.passwordHint" with {min}, {max}),
+ * or nothing while the server's rules are unknown. */
+export function showRuleHint(box, field) {
+  if (rules) setMessage(box, `field.${field}Hint`, { min: rules[field].min_chars, max: rules[field].max_chars });
+  else setMessage(box, "");
+}
 
 /**
  * Length in Unicode code points, as the server counts. "😀".length is 2 in
@@ -21,23 +39,26 @@ export function charCount(text) {
   return [...text].length;
 }
 
+/** "Too short"/"Too long" for a field whose limits the server set, or null. */
+function lengthProblem(field, n, shortKey, longKey) {
+  if (!rules) return null;
+  const { min_chars: min, max_chars: max } = rules[field];
+  if (n < min) return [shortKey, { n, min }];
+  if (n > max) return [longKey, { n, max }];
+  return null;
+}
+
 /** The i18n key and arguments saying what is wrong with a username, or null. */
 export function checkUsername(username) {
-  const n = charCount(username);
-  if (n === 0) return ["valid.usernameRequired", {}];
+  if (username === "") return ["valid.usernameRequired", {}];
   if (!USERNAME_CHARS.test(username)) return ["valid.usernameChars", {}];
-  if (n < USERNAME_MIN) return ["valid.usernameShort", { n }];
-  if (n > USERNAME_MAX) return ["valid.usernameLong", { n }];
-  return null;
+  return lengthProblem("username", charCount(username), "valid.usernameShort", "valid.usernameLong");
 }
 
 /** The i18n key and arguments saying what is wrong with a new password, or null. */
 export function checkPassword(password) {
-  const n = charCount(password);
-  if (n === 0) return ["valid.passwordRequired", {}];
-  if (n < PASSWORD_MIN) return ["valid.passwordShort", { n }];
-  if (n > PASSWORD_MAX) return ["valid.passwordLong", { n }];
-  return null;
+  if (password === "") return ["valid.passwordRequired", {}];
+  return lengthProblem("password", charCount(password), "valid.passwordShort", "valid.passwordLong");
 }
 
 /** What is wrong with the confirmation of a password, or null. */

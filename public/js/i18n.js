@@ -26,9 +26,11 @@
 //      import areaMessages from "../messages/<area>.js";
 //      registerMessages(areaMessages);
 //    at top level, so the table is known before initLanguage() translates.
-// common.js (shared words, field rules) and errors.js (server error keys) are
-// registered here, because every page needs them; a new server error key gets
-// its sentence in errors.js.
+// common.js (shared words, field rules, the busy notice) and errors.js (the
+// server error keys every page may meet) are registered here, because every
+// page needs them. A feature's own server error keys go in the feature's
+// module as error.<key> (error.share_expired for share_expired):
+// errorMessageKey (api.js) finds them there like any other.
 
 import commonMessages from "./messages/common.js";
 import errorMessages from "./messages/errors.js";

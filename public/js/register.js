@@ -4,7 +4,7 @@
 import { api, errorMessageKey } from "./api.js";
 import { initLanguage, registerMessages } from "./i18n.js";
 import registerPageMessages from "./messages/register.js";
-import { checkConfirm, checkPassword, checkUsername, clearAlerts, setBusy, showAlert, showFieldError } from "./forms.js";
+import { checkConfirm, checkPassword, checkUsername, clearAlerts, loadAccountRules, setBusy, showAlert, showFieldError, showRuleHint } from "./forms.js";
 
 registerMessages(registerPageMessages);
 
@@ -86,7 +86,20 @@ function showServerError(error) {
   }
 }
 
+/** The server's length rules, in the hints and the checks of fields already touched. */
+async function applyServerRules() {
+  try {
+    await loadAccountRules();
+  } catch {
+    return; // unknown rules: the server judges the lengths when the form is sent
+  }
+  showRuleHint(document.getElementById("usernameHint"), "username");
+  showRuleHint(document.getElementById("passwordHint"), "password");
+  showProblems();
+}
+
 initLanguage();
+applyServerRules();
 for (const input of [username, password, confirm]) {
   input.addEventListener("input", onTyping);
   input.addEventListener("blur", (event) => {

@@ -17,7 +17,10 @@
 //   4. The upload's URL and token are kept in localStorage (or the storage the
 //      caller names: the drop page uses sessionStorage), keyed by the user and
 //      the file's name, size and lastModified: choosing the same file again after
-//      a reload continues where it stopped instead of starting over.
+//      a reload continues where it stopped instead of starting over. They sit
+//      under api.js's ACCOUNT_STORAGE_PREFIX, so logging out removes them.
+//      An upload this browser does not remember (GET /api/uploads lists them)
+//      is continued with `resumeUrl`, authorised by the access token.
 //   5. The response that completes the upload carries Upload-File-Id: the id of
 //      the finished file in GET /api/files.
 //   6. Cancel = abort the request in flight + DELETE <Location>, which frees the
@@ -27,7 +30,7 @@
 // large file can outlive the 30-minute access token; the upload token lasts as
 // long as the upload and can do nothing else.
 
-import { ApiError, errorFromResponse } from "./api.js";
+import { ACCOUNT_STORAGE_PREFIX, ApiError, errorFromResponse } from "./api.js";
 import { acceptLanguage } from "./i18n.js";
 
 const TUS_VERSION = "1.0.0";
@@ -37,18 +40,7 @@ const MIB = 1024 * 1024;
 export const DEFAULT_CHUNK_BYTES = 8 * MIB;
 /** Pauses before each retry; after the last one the upload fails. */
 const RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, 15000, 30000];
-const STORAGE_PREFIX = "tus-upload:";
-
-/** Limits announced by OPTIONS /api/uploads (Tus-Max-Size), or {} if unknown. */
-export async function fetchTusLimits(endpoint = "/api/uploads") {
-  try {
-    const response = await fetch(endpoint, { method: "OPTIONS", cache: "no-store" });
-    const max = Number(response.headers.get("Tus-Max-Size"));
-    return Number.isFinite(max) && max > 0 ? { maxSize: max } : {};
-  } catch {
-    return {};
-  }
-}
+const STORAGE_PREFIX = ACCOUNT_STORAGE_PREFIX + "tus-upload:";
 
 /** tus metadata values are base64 of UTF-8 bytes (btoa alone only takes Latin-1). */
 function base64Utf8(text) {
@@ -132,6 +124,7 @@ class RateMeter {
  *     onProgress: ({ bytesSent, bytesTotal, bytesPerSecond, secondsLeft }) => …,
  *     onRetry: ({ delayMs, attempt }) => …,
  *     onResume: ({ offset }) => …,
+ *     resumeUrl: "/api/uploads/ab12…",  // optional: continue this upload of the file
  *   });
  *   const { fileId } = await upload.start();   // rejects with ApiError
  *   upload.cancel();                           // abort + DELETE
@@ -149,8 +142,9 @@ export class TusUpload {
     this.onResume = options.onResume || (() => {});
     this.retryDelays = options.retryDelaysMs || RETRY_DELAYS_MS;
 
+    this.resumeUrl = options.resumeUrl ? new URL(options.resumeUrl, location.href).href : null;
     this.url = null; // the upload's URL (Location of the POST)
-    this.uploadToken = null; // bearer for HEAD/PATCH/DELETE of this upload
+    this.uploadToken = null; // bearer for HEAD/PATCH/DELETE of this upload, if the POST gave one
     this.offset = 0; // bytes the server has stored, as it last told us
     this.fileId = null; // set when the upload is complete
     this.done = false;
@@ -178,7 +172,7 @@ export class TusUpload {
   recall() {
     try {
       const saved = JSON.parse(this.storage.getItem(this.storageKey));
-      return saved && saved.url && saved.token ? saved : null;
+      return saved && saved.url ? saved : null;
     } catch {
       return null;
     }
@@ -186,7 +180,13 @@ export class TusUpload {
 
   // ---- The protocol ---------------------------------------------------------
 
-  commonHeaders(bearer) {
+  /** The upload's own token, or the access token for an upload continued from
+   * GET /api/uploads (the owner may resume with any live access token). */
+  bearer() {
+    return this.uploadToken || this.accessToken();
+  }
+
+  commonHeaders(bearer = this.bearer()) {
     return {
       "Tus-Resumable": TUS_VERSION, // every tus request says which version it speaks
       Authorization: "Bearer " + bearer,
@@ -209,7 +209,7 @@ export class TusUpload {
     if (xhr.status !== 201) throw await errorFromXhr(xhr);
     // Location may be relative; resolve it against the endpoint's URL.
     this.url = new URL(xhr.getResponseHeader("Location"), new URL(this.endpoint, location.href)).href;
-    this.uploadToken = xhr.getResponseHeader("Upload-Token") || this.accessToken();
+    this.uploadToken = xhr.getResponseHeader("Upload-Token");
     this.offset = 0;
     this.remember();
     // A zero-byte file is complete as soon as it is created.
@@ -219,7 +219,7 @@ export class TusUpload {
   /** HEAD: how many bytes does the server have? (after an error, or on resume) */
   async syncOffset() {
     const xhr = await send("HEAD", this.url, {
-      headers: this.commonHeaders(this.uploadToken),
+      headers: this.commonHeaders(),
       holder: this.holder,
     });
     if (xhr.status === 404 || xhr.status === 410 || xhr.status === 401 || xhr.status === 403) {
@@ -246,7 +246,7 @@ export class TusUpload {
     const end = Math.min(start + this.chunkBytes, this.file.size);
     const xhr = await send("PATCH", this.url, {
       headers: {
-        ...this.commonHeaders(this.uploadToken),
+        ...this.commonHeaders(),
         // tus requires this exact type: the body is raw bytes at Upload-Offset.
         "Content-Type": "application/offset+octet-stream",
         "Upload-Offset": String(start),
@@ -297,12 +297,13 @@ export class TusUpload {
   /** Upload the file (or continue a remembered upload). Resolves { fileId }. */
   async start() {
     this.aborted = false;
-    const saved = this.recall();
+    const saved = this.resumeUrl ? { url: this.resumeUrl, token: null } : this.recall();
     let needSync = false;
     if (saved) {
       this.url = saved.url;
       this.uploadToken = saved.token;
       needSync = true;
+      if (this.resumeUrl) this.remember(); // a reload may pick it up like any other
     }
     let attempt = 0;
     while (!this.done) {
@@ -321,6 +322,7 @@ export class TusUpload {
         }
       } catch (error) {
         if (this.aborted || error.key === "aborted") throw new ApiError({ key: "aborted" });
+        if (error.uploadGone && this.resumeUrl) throw error; // the chosen upload is gone: say so
         if (error.uploadGone) {
           // The remembered upload is no longer there: create a new one.
           this.forget();
@@ -333,7 +335,8 @@ export class TusUpload {
           if (!isRetryable(error)) this.forget();
           throw error;
         }
-        const delayMs = this.retryDelays[attempt];
+        // A busy server's Retry-After is a minimum (RFC 9110 §10.2.3).
+        const delayMs = Math.max(this.retryDelays[attempt], (error.retryAfter || 0) * 1000);
         attempt += 1;
         this.onRetry({ delayMs, attempt, error });
         await this.pause(delayMs);
@@ -359,7 +362,7 @@ export class TusUpload {
     this.forget();
     if (!this.url || this.done) return;
     try {
-      await send("DELETE", this.url, { headers: this.commonHeaders(this.uploadToken) });
+      await send("DELETE", this.url, { headers: this.commonHeaders() });
     } catch {
       // Unreachable server: the partial upload expires there by itself.
     }

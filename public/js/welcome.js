@@ -1,16 +1,17 @@
 // welcome.js — the workspace page's entry: the guard (no token, no page), who
 // is logged in and their usage, logging out; the panels live in js/workspace/
-// (upload-panel.js, file-list.js, password-panel.js) and get `workspace`, the
-// little they need from the page.
+// (upload-panel.js, unfinished-uploads.js, file-list.js, password-panel.js)
+// and get `workspace`, the little they need from the page.
 
-import { api, clearToken, keepTokenFresh, redirectToLogin, tokenProblem } from "./api.js";
+import { api, forgetAccount, keepTokenFresh, redirectToLogin, tokenProblem } from "./api.js";
 import { formatBytes, formatNumber, initLanguage, pluralKey, registerMessages, t } from "./i18n.js";
 import workspaceMessages from "./messages/workspace.js";
 import { clearSelection, initFileList, loadFiles, selectedFiles } from "./workspace/file-list.js";
 import { showError } from "./workspace/notices.js";
-import { initPasswordPanel } from "./workspace/password-panel.js";
+import { initPasswordPanel, showPasswordRule } from "./workspace/password-panel.js";
 import { initRequestsPanel, loadRequests } from "./workspace/requests-panel.js";
 import { initSharingPanel, loadShares } from "./workspace/sharing-panel.js";
+import { initUnfinishedUploads, loadUnfinishedUploads } from "./workspace/unfinished-uploads.js";
 import { initUploadPanel, loadLimits } from "./workspace/upload-panel.js";
 
 registerMessages(workspaceMessages);
@@ -49,11 +50,11 @@ function renderUsage() {
   $("usageFree").textContent = t("ws.usageFree", { free: formatBytes(Math.max(0, quota - usage.bytes)) });
 }
 
-/** Refresh list and usage, once, shortly after a burst of changes. */
+/** Refresh files, unfinished uploads and usage, once, shortly after a burst of changes. */
 function refreshSoon() {
   clearTimeout(state.refreshTimer);
   state.refreshTimer = setTimeout(() => {
-    Promise.all([loadFiles(), loadMe()]).catch(showError);
+    Promise.all([loadFiles(), loadUnfinishedUploads(), loadMe()]).catch(showError);
   }, 250);
 }
 
@@ -86,7 +87,7 @@ async function logout() {
   } catch {
     // Offline or already revoked: forgetting the token locally still logs out here.
   }
-  clearToken();
+  forgetAccount();
   location.replace("login.html?reason=logged_out");
 }
 
@@ -106,7 +107,8 @@ async function main() {
   });
 
   try {
-    await Promise.all([loadMe(), loadFiles(), loadLimits(), loadShares(), loadRequests()]);
+    await Promise.all([loadMe(), loadFiles(), loadUnfinishedUploads(), loadLimits(), showPasswordRule(), loadShares(),
+                       loadRequests()]);
   } catch (error) {
     if (error.status === 401) return; // api() is on its way to the login page
     showError(error);
@@ -115,6 +117,7 @@ async function main() {
   $("workspace").hidden = false;
 
   initUploadPanel(workspace);
+  initUnfinishedUploads(workspace);
   initFileList(workspace);
   initPasswordPanel(workspace);
   initSharingPanel(workspace);

@@ -1,4 +1,6 @@
-// messages/login.js — the login page, and why it was opened (login.html?reason=…).
+// messages/login.js — the login page, and why it was opened (login.html?reason=…,
+// one sentence per reason the pages send: the token_* error keys, logged_out,
+// registered).
 
 export default {
   en: {
@@ -36,5 +38,23 @@ export default {
     "reason.token_invalid": "会话已失效，请重新登录。",
     "reason.logged_out": "你已退出登录，再见！",
     "reason.registered": "账户已就绪，请登录。",
+  },
+  "zh-TW": {
+    "login.pageTitle": "登入 · AuthUpload",
+    "login.title": "歡迎回來",
+    "login.subtitle": "登入後即可查看你的檔案。",
+    "login.submit": "登入",
+    "login.working": "登入中…",
+    "login.noAccount": "還沒有帳號？",
+    "login.registerLink": "註冊新帳號",
+    "login.success": "登入成功，正在開啟你的檔案…",
+    "login.usernameRequired": "請輸入使用者名稱。",
+    "login.passwordRequired": "請輸入密碼。",
+    "reason.token_missing": "請先登入，再查看你的檔案。",
+    "reason.token_expired": "登入已逾時，請重新登入。",
+    "reason.token_revoked": "工作階段已結束（你已登出或變更了密碼），請重新登入。",
+    "reason.token_invalid": "工作階段已失效，請重新登入。",
+    "reason.logged_out": "你已登出，下次見！",
+    "reason.registered": "帳號已建立，請登入繼續。",
   },
 };

@@ -21,4 +21,14 @@ export default {
     "register.loginLink": "登录",
     "register.success": "账户“{name}”已创建，正在前往登录页…",
   },
+  "zh-TW": {
+    "register.pageTitle": "註冊 · AuthUpload",
+    "register.title": "建立你的帳號",
+    "register.subtitle": "只要幾秒鐘，不需要電子郵件。",
+    "register.submit": "註冊",
+    "register.working": "註冊中…",
+    "register.haveAccount": "已經有帳號了？",
+    "register.loginLink": "登入",
+    "register.success": "帳號「{name}」已建立，正在前往登入頁面…",
+  },
 };

@@ -5,7 +5,7 @@
 import { api, errorMessageKey, setToken } from "../api.js";
 import { registerMessages } from "../i18n.js";
 import workspaceMessages from "../messages/workspace.js";
-import { checkConfirm, checkPassword, clearAlerts, setBusy, showAlert, showFieldError } from "../forms.js";
+import { checkConfirm, checkPassword, clearAlerts, loadAccountRules, setBusy, showAlert, showFieldError, showRuleHint } from "../forms.js";
 
 registerMessages(workspaceMessages);
 
@@ -55,6 +55,12 @@ async function onPasswordSubmit(workspace, event) {
   } finally {
     setBusy(button, false, "pw.working", "pw.submit");
   }
+}
+
+/** The server's password rule (GET /api/config) in the new password's hint. */
+export async function showPasswordRule() {
+  await loadAccountRules();
+  showRuleHint($("newPasswordHint"), "password");
 }
 
 export function initPasswordPanel(workspace) {

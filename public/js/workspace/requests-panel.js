@@ -17,6 +17,7 @@ registerMessages(sharingMessages);
 const $ = (id) => document.getElementById(id);
 const DAY = 24 * 3600;
 const MIB = 1024 * 1024;
+const REQUEST_STATES = { open: "rq.state.open", expired: "rq.state.expired", full: "rq.state.full", closed: "rq.state.closed" };
 
 const panel = { workspace: null, requests: [], loaded: false };
 
@@ -40,7 +41,7 @@ function requestItem(request) {
   const title = document.createElement("span");
   title.className = "link-title";
   title.textContent = request.title; // the owner's own words, still text only
-  head.append(title, stateBadge("rq.state." + request.state, request.state));
+  head.append(title, stateBadge(REQUEST_STATES[request.state], request.state));
   const facts = document.createElement("p");
   facts.className = "link-facts muted";
   const received = t(pluralKey("rq.received", request.files_received),

@@ -15,6 +15,8 @@ registerMessages(sharingMessages);
 
 const $ = (id) => document.getElementById(id);
 const DAY = 24 * 3600;
+/** Each state's sentence, spelled out so every message key appears in the source. */
+const SHARE_STATES = { active: "sh.state.active", expired: "sh.state.expired", exhausted: "sh.state.exhausted" };
 
 const panel = { workspace: null, shares: [], loaded: false };
 
@@ -41,7 +43,7 @@ function shareItem(share) {
   title.className = "link-title";
   title.textContent = names || t("sh.noFilesLeft"); // file names are text, never markup
   title.title = names;
-  head.append(title, stateBadge("sh.state." + share.state, share.state));
+  head.append(title, stateBadge(SHARE_STATES[share.state], share.state));
   const facts = document.createElement("p");
   facts.className = "link-facts muted";
   const downloads = share.max_downloads == null

@@ -2,15 +2,16 @@
 // with its progress, and goes up through the resumable tus endpoints (tus.js)
 // a few at a time.
 //
-// initUploadPanel(workspace) wires the drop zone; loadLimits() reads the size
-// limit the server announces. The panel asks `workspace.me()` for the account
+// initUploadPanel(workspace) wires the drop zone; loadLimits() reads the file
+// size limit from GET /api/config; resumeUpload() continues an unfinished
+// upload the server listed. The panel asks `workspace.me()` for the account
 // (its id keys remembered uploads, its usage bounds what may start) and calls
-// `workspace.refresh()` when a file has arrived.
+// `workspace.refresh()` when an upload has ended, whichever way.
 
-import { errorMessageKey, getToken, redirectToLogin, tokenProblem } from "../api.js";
+import { errorMessageKey, getToken, redirectToLogin, serverConfig, tokenProblem } from "../api.js";
 import { formatBytes, formatDuration, registerMessages, setMessage, t } from "../i18n.js";
 import workspaceMessages from "../messages/workspace.js";
-import { TusUpload, fetchTusLimits } from "../tus.js";
+import { TusUpload } from "../tus.js";
 import { showSuccess } from "./notices.js";
 
 registerMessages(workspaceMessages);
@@ -23,13 +24,13 @@ const PARALLEL_UPLOADS = 3;
 
 const panel = {
   workspace: null,
-  maxFileBytes: null, // Tus-Max-Size, if the server announced one
-  jobs: [], // one per file picked: { file, row, status, upload }
+  maxFileBytes: null, // GET /api/config max_file_bytes, once known
+  jobs: [], // one per file picked: { file, row, status, upload, resumeUrl }
 };
 
 export async function loadLimits() {
-  const limits = await fetchTusLimits();
-  panel.maxFileBytes = limits.maxSize || null;
+  const config = await serverConfig();
+  panel.maxFileBytes = config.max_file_bytes || null;
   renderDropNote();
 }
 
@@ -50,13 +51,30 @@ function freeBytes() {
 /** Queue every picked or dropped file; each gets its own row. */
 function addFiles(fileList) {
   for (const file of fileList) {
-    if (isAlreadyQueued(file)) continue;
-    const job = { file, status: "waiting", upload: null, row: uploadRow(file) };
-    job.row.querySelector(".upload-cancel").addEventListener("click", () => cancelOrDismiss(job));
-    panel.jobs.push(job);
-    setRowStatus(job, "up.waiting");
+    if (!isAlreadyQueued(file)) queueJob(file, null);
   }
   startWaitingJobs();
+}
+
+/** Continue the unfinished upload at `url` with `file`, which the caller has
+ * checked is the same file (name and size). */
+export function resumeUpload(file, url) {
+  queueJob(file, url);
+  startWaitingJobs();
+}
+
+function queueJob(file, resumeUrl) {
+  const job = { file, resumeUrl, status: "waiting", upload: null, row: uploadRow(file) };
+  job.row.querySelector(".upload-cancel").addEventListener("click", () => cancelOrDismiss(job));
+  panel.jobs.push(job);
+  setRowStatus(job, "up.waiting");
+}
+
+/** The ids of the uploads this page is sending right now (GET /api/uploads
+ * lists them too, but they are not abandoned). */
+export function uploadsInProgress() {
+  const running = panel.jobs.filter((job) => job.status === "uploading" && job.upload && job.upload.url);
+  return new Set(running.map((job) => new URL(job.upload.url).pathname.split("/").pop()));
 }
 
 /** The same file picked twice while its first upload still runs would resume
@@ -107,8 +125,8 @@ function refusalBeforeSending(upload) {
   if (panel.maxFileBytes && size > panel.maxFileBytes) {
     return ["up.tooLarge", { max: formatBytes(panel.maxFileBytes) }];
   }
-  // A remembered, half-sent upload already holds its space on the server.
-  if (!upload.recall() && size > freeBytes()) {
+  // A remembered or resumed upload already holds its space on the server.
+  if (!upload.resumeUrl && !upload.recall() && size > freeBytes()) {
     return ["up.overQuota", { free: formatBytes(Math.max(0, freeBytes())) }];
   }
   return null;
@@ -122,6 +140,7 @@ async function runJob(job) {
     onProgress: (progress) => renderProgress(job, progress),
     onRetry: ({ delayMs }) => setRowStatus(job, "up.retrying", { s: Math.round(delayMs / 1000) }),
     onResume: ({ offset }) => setRowStatus(job, "up.resumed", { done: formatBytes(offset) }),
+    resumeUrl: job.resumeUrl,
   });
   job.upload = upload;
 
@@ -140,7 +159,6 @@ async function runJob(job) {
     job.row.querySelector(".upload-bar").value = 100;
     finishJob(job, "done", "up.done");
     showSuccess("up.uploadedAlert", { name: job.file.name });
-    panel.workspace.refresh();
   } catch (error) {
     if (error.key === "aborted") {
       finishJob(job, "cancelled", "up.cancelled");
@@ -151,6 +169,8 @@ async function runJob(job) {
       if (error.status === 401) panel.workspace.checkSession();
     }
   }
+  // Usage, the file list and the unfinished uploads all change when an upload ends.
+  panel.workspace.refresh();
   startWaitingJobs();
 }
 
