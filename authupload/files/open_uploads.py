@@ -185,8 +185,7 @@ class OpenUploads:
         """Turn the received bytes, whose hash is ``sha256``, into an ordinary file, atomically (see Storage.commit)."""
         received = None
         if upload["request_id"] is not None:
-            received = Received(upload["request_id"], upload["request_title"], upload["uploader_name"],
-                                address=address)
+            received = Received(upload["request_id"], upload["request_title"], upload["uploader_name"], address)
         staged = StagedFile(path=self.partial_path(upload["id"]), name=upload["name"], size=upload["length"],
                             sha256=sha256, content_type=upload["content_type"], received=received)
 

@@ -82,7 +82,6 @@ class Received:
     request_id: str
     request_title: str
     uploader_name: str  # as the sender typed it; may be empty
-    folder_id: str | None = None  # the request's folder
     address: str = ""  # the sender's client address, for the audit log
 
 

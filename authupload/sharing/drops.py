@@ -98,7 +98,7 @@ class Drops:
         if row is None:
             raise HTTPError(404, "not_found")
         refuse_unless_open(row, self.clock())
-        return Received(row["id"], row["title"], claims["uploader"], row["folder_id"], request.client_address)
+        return Received(row["id"], row["title"], claims["uploader"], request.client_address)
 
     def reserve(self, connection, received: Received, files: int, size: int) -> None:
         """413 ``request_full`` unless ``files`` more files of ``size`` bytes fit; call in the write transaction."""

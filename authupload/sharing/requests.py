@@ -71,6 +71,7 @@ def requested_folder(request: Request, body: dict) -> str | None:
     if not isinstance(folder_id, str):
         raise HTTPError(400, "invalid_field", field="folder_id")
     connection = request.app.database.connection()
+    # Folders are a feature of their own (their table may not exist yet); without it no folder id is known.
     has_folders = connection.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'folders'").fetchone()
     if not has_folders or not connection.execute(

@@ -149,6 +149,34 @@ def test_upload_request_received_with_a_name_after_a_reload(page, new_context, s
     shot(page, "workspace-requests")
 
 
+def test_a_dropped_connection_on_the_drop_page_retries_and_resumes(new_context, server, tmp_path):
+    _, token = server.account()
+    request = server.api("POST", "/api/requests", token, json={"title": "Flaky"}).json()["data"]
+    big = make_file(tmp_path, "flaky-drop.bin", 12 * MIB)  # chunks at 0 and 8 MiB
+    page = new_context().new_page()
+    page.goto(request["url"])
+    page.fill("#senderName", "Ada")
+    page.click("#sessionButton")
+    dropped = []
+
+    def drop_second_chunk_once(route):
+        if route.request.method == "PATCH" and route.request.headers.get("upload-offset") == str(8 * MIB) \
+                and not dropped:
+            dropped.append(route.request.url)
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route("**/api/uploads/*", drop_second_chunk_once)
+    page.set_input_files("#fileInput", str(big))
+    row = page.locator(".upload-row", has_text="flaky-drop.bin")
+    expect(row.locator(".upload-status")).to_have_text("Connection lost. Retrying in 1 s…")
+    expect(row.locator(".upload-status")).to_have_text("Uploaded.", timeout=20_000)
+    assert dropped
+    (file,) = server.files(token)
+    assert (file["sha256"], file["received"]["uploader_name"]) == (sha256(big.read_bytes()), "Ada")
+
+
 def test_a_full_request_says_so_clearly(new_context, server):
     _, token = server.account()
     request = server.api("POST", "/api/requests", token, json={"title": "One file", "max_files": 1}).json()["data"]
