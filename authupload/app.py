@@ -27,6 +27,7 @@ from .sharing.drops import Drops
 from .sharing.links import LinkTokens
 from .sharing.pages import serve_page
 from .web import meta
+from .web.early import BodyGate
 from .web.middleware import access_log, bearer, cors, security_headers
 from .web.routing import Route, Router
 
@@ -46,9 +47,11 @@ ROUTES = [
     Route("POST", "/api/token/refresh", accounts.refresh_token, SIGNED_IN, summary="A fresh token for this session."),
     # files
     Route("POST", "/api/files", uploads.upload_files, SIGNED_IN_OR_DROP, body="multipart",
-          summary="Upload files (multipart)."),
+          summary="Upload files (multipart).",
+          before_body=uploads.refuse_before_body),
     Route("POST", "/api/upload_binary", uploads.upload_binary, SIGNED_IN, body="multipart",
-          summary="Upload files; the tutorial's path, with an optional filename rename."),
+          summary="Upload files; the tutorial's path, with an optional filename rename.",
+          before_body=uploads.refuse_before_body),
     Route("GET", "/api/files", files.list_files, SIGNED_IN, summary="My files, newest first."),
     Route("GET", "/api/files/{file_id}", files.download_file, SIGNED_IN, summary="A file's bytes (Range, ETag)."),
     Route("DELETE", "/api/files/{file_id}", files.delete_file, SIGNED_IN, summary="Delete a file."),
@@ -59,12 +62,15 @@ ROUTES = [
     # resumable uploads (tus 1.0); every answer carries Tus-Resumable, errors included
     Route("OPTIONS", "/api/uploads", resumable.describe_server, headers=TUS,
           summary="tus: versions, extensions, limits."),
+    Route("GET", "/api/uploads", resumable.list_unfinished, SIGNED_IN,
+          summary="My unfinished uploads, to resume or discard (not tus)."),
     Route("POST", "/api/uploads", resumable.create_upload, SIGNED_IN_OR_DROP, body="optional chunk", headers=TUS,
-          summary="tus: create an upload (Upload-Length, Upload-Metadata), optionally with its first bytes."),
+          summary="tus: create an upload (Upload-Length, Upload-Metadata), optionally with its first bytes.",
+          before_body=resumable.refuse_creation_before_body),
     Route("HEAD", "/api/uploads/{upload_id}", resumable.upload_offset, SIGNED_IN_OR_UPLOAD, headers=TUS,
           summary="tus: how many bytes are stored (Upload-Offset)."),
     Route("PATCH", "/api/uploads/{upload_id}", resumable.append_chunk, SIGNED_IN_OR_UPLOAD, body="chunk",
-          headers=TUS, summary="tus: append bytes at Upload-Offset."),
+          headers=TUS, summary="tus: append bytes at Upload-Offset.", before_body=resumable.refuse_append_before_body),
     Route("DELETE", "/api/uploads/{upload_id}", resumable.cancel_upload, SIGNED_IN_OR_UPLOAD, headers=TUS,
           summary="tus: abandon an upload and release its space."),
     # sharing: links out (shares) and in (upload requests), and their public side
@@ -90,6 +96,8 @@ ROUTES = [
           summary="A sender's one-hour drop token for uploading."),
     # the service itself
     Route("GET", "/api/health", meta.health, summary="Is the server up?"),
+    Route("GET", "/api/config", accounts.client_settings,
+          summary="The server's settings a client needs (limits, languages, registration mode)."),
     Route("GET", "/api/openapi.json", meta.openapi_document, summary="This API, described in OpenAPI 3.1."),
 ]
 
@@ -143,4 +151,5 @@ def create_app(config: Config):
     app = security_headers(app)
     app = access_log(app)
     app.services = services  # for tests and serve.py: the same objects the handlers use
+    app.body_gate = BodyGate(router, services.tokens)  # server.py asks it before reading a body
     return app

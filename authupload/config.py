@@ -23,6 +23,7 @@ from typing import Callable
 KIB = 1024
 MIB = 1024 * KIB
 GIB = 1024 * MIB
+MULTIPART_FRAMING_BYTES = 1 * MIB  # room for boundaries and part headers around a multipart body's files
 
 
 def setting(default, help_text: str, choices: tuple[str, ...] | None = None):
@@ -55,7 +56,7 @@ class Config:
     )
     threads: int = setting(
         8, "waitress worker threads for requests other than those waiting for bcrypt"
-        " (server_threads adds --hash-concurrency + --hash-queue-limit for them)."
+        " (every place of the bcrypt gates gets a thread of its own on top)."
     )
     public_dir: Path = setting(
         Path(__file__).resolve().parent.parent / "public", "The browser pages and their assets."
@@ -185,23 +186,13 @@ class Config:
     )
 
     @property
-    def server_threads(self) -> int:
-        """waitress's thread pool: ``threads`` plus one for every place of the bcrypt gate.
-
-        A login waiting for a bcrypt slot holds its thread; giving the gate threads
-        of its own means a full gate never leaves health checks and downloads
-        without one (accounts/passwords.py, HashGate).
-        """
-        return self.threads + self.hash_concurrency + self.hash_queue_limit
-
-    @property
     def max_request_bytes(self) -> int:
         """The largest request body the server reads at all.
 
         One file at the size limit plus room for multipart framing. waitress
         refuses bigger bodies before the application runs (see server.py).
         """
-        return self.max_file_bytes + 1 * MIB
+        return self.max_file_bytes + MULTIPART_FRAMING_BYTES
 
     @classmethod
     def from_sources(cls, argv: list[str] | None = None, environ=os.environ) -> "Config":

@@ -1,4 +1,4 @@
-"""Human messages, by stable key, in English and Simplified Chinese.
+"""Human messages, by stable key, in English, Simplified and Traditional Chinese.
 
 Every envelope carries a ``message`` for people and, on errors, a ``data.error``
 key for programs. Programs (our pages included) translate by key; the message
@@ -13,108 +13,152 @@ specific message wins where one exists.
 from __future__ import annotations
 
 ENGLISH = "en"
-CHINESE = "zh"
+SIMPLIFIED_CHINESE = "zh-CN"
+TRADITIONAL_CHINESE = "zh-TW"  # the tutorial this project grew from is written in Traditional characters
+LANGUAGES = (ENGLISH, SIMPLIFIED_CHINESE, TRADITIONAL_CHINESE)  # the order of each MESSAGES entry
+# Chinese without a script subtag: these regions write Traditional characters, the rest Simplified.
+TRADITIONAL_REGIONS = {"tw", "hk", "mo"}
 
-MESSAGES: dict[str, tuple[str, str]] = {
+MESSAGES: dict[str, tuple[str, str, str]] = {  # key → (en, zh-CN, zh-TW)
     # successes
-    "ok": ("OK.", "成功。"),
-    "registered": ("Registered.", "注册成功。"),
-    "logged_in": ("Logged in.", "登录成功。"),
-    "logged_out": ("Logged out.", "已退出登录。"),
-    "password_changed": ("Password changed; other sessions were signed out.", "密码已修改，其他会话已退出。"),
-    "token_refreshed": ("Token refreshed.", "令牌已刷新。"),
-    "profile": ("Your account.", "您的账户。"),
-    "uploaded": ("Uploaded.", "上传成功。"),
-    "file_list": ("Your files.", "您的文件。"),
-    "file_deleted": ("File deleted.", "文件已删除。"),
-    "link_created": ("Download link created.", "下载链接已生成。"),
-    "healthy": ("The server is running.", "服务器运行正常。"),
-    "share_created": ("Share created.", "分享已创建。"),
-    "share_list": ("Your shares.", "您的分享。"),
-    "share_revoked": ("Share revoked; its link no longer works.", "分享已撤销，链接已失效。"),
-    "share_info": ("A shared set of files.", "分享的文件。"),
-    "share_unlocked": ("Unlocked for one hour.", "已解锁，一小时内有效。"),
-    "request_created": ("Upload request created.", "上传请求已创建。"),
-    "request_list": ("Your upload requests.", "您的上传请求。"),
-    "request_closed": ("Upload request closed; files already received stay.", "上传请求已关闭，已收到的文件会保留。"),
-    "request_info": ("An upload request.", "上传请求。"),
-    "drop_session": ("You can send files now.", "现在可以发送文件了。"),
+    "ok": ("OK.", "成功。", "成功。"),
+    "registered": ("Registered.", "注册成功。", "註冊成功。"),
+    "logged_in": ("Logged in.", "登录成功。", "登入成功。"),
+    "logged_out": ("Logged out.", "已退出登录。", "已登出。"),
+    "password_changed": ("Password changed; other sessions were signed out.", "密码已修改，其他会话已退出。", "密碼已變更，其他工作階段已登出。"),
+    "token_refreshed": ("Token refreshed.", "令牌已刷新。", "權杖已更新。"),
+    "profile": ("Your account.", "您的账户。", "您的帳號。"),
+    "uploaded": ("Uploaded.", "上传成功。", "上傳成功。"),
+    "file_list": ("Your files.", "您的文件。", "您的檔案。"),
+    "file_deleted": ("File deleted.", "文件已删除。", "檔案已刪除。"),
+    "link_created": ("Download link created.", "下载链接已生成。", "下載連結已建立。"),
+    "healthy": ("The server is running.", "服务器运行正常。", "伺服器運作正常。"),
+    "server_settings": ("Server settings.", "服务器设置。", "伺服器設定。"),
+    "share_created": ("Share created.", "分享已创建。", "分享已建立。"),
+    "share_list": ("Your shares.", "您的分享。", "您的分享。"),
+    "share_revoked": ("Share revoked; its link no longer works.", "分享已撤销，链接已失效。", "分享已撤銷，連結已失效。"),
+    "share_info": ("A shared set of files.", "分享的文件。", "分享的檔案。"),
+    "share_unlocked": ("Unlocked for one hour.", "已解锁，一小时内有效。", "已解鎖，一小時內有效。"),
+    "request_created": ("Upload request created.", "上传请求已创建。", "上傳請求已建立。"),
+    "request_list": ("Your upload requests.", "您的上传请求。", "您的上傳請求。"),
+    "request_closed": ("Upload request closed; files already received stay.", "上传请求已关闭，已收到的文件会保留。",
+                       "上傳請求已關閉，已收到的檔案會保留。"),
+    "request_info": ("An upload request.", "上传请求。", "上傳請求。"),
+    "drop_session": ("You can send files now.", "现在可以发送文件了。", "現在可以傳送檔案了。"),
     # request errors
-    "invalid_json": ("The body is not a valid UTF-8 JSON object.", "请求体不是有效的 UTF-8 JSON 对象。"),
-    "unsupported_media_type": ("This Content-Type is not accepted here.", "不接受此 Content-Type。"),
-    "body_too_large": ("The request body is too large.", "请求体过大。"),
-    "invalid_field": ("A field is missing or not valid.", "字段缺失或无效。"),
+    "invalid_json": (
+        "The body is not a valid UTF-8 JSON object.",
+        "请求体不是有效的 UTF-8 JSON 对象。",
+        "請求內容不是有效的 UTF-8 JSON 物件。",
+    ),
+    "unsupported_media_type": (
+        "This Content-Type is not accepted here.",
+        "不接受此 Content-Type。",
+        "此處不接受這種 Content-Type。",
+    ),
+    "body_too_large": ("The request body is too large.", "请求体过大。", "請求內容過大。"),
+    "invalid_field": ("A field is missing or not valid.", "字段缺失或无效。", "欄位缺少或無效。"),
     "invalid_field.username": (
         "Username must be 6–32 letters, digits or Chinese characters.",
         "用户名须为 6–32 个字母、数字或汉字。",
+        "使用者名稱須為 6–32 個字母、數字或漢字。",
     ),
     "invalid_field.password": (
         "Password must be {min_chars}–{max_chars} characters.",
         "密码长度须为 {min_chars}–{max_chars} 个字符。",
+        "密碼長度須為 {min_chars}–{max_chars} 個字元。",
     ),
     "invalid_field.new_password": (
         "The new password must be {min_chars}–{max_chars} characters.",
         "新密码长度须为 {min_chars}–{max_chars} 个字符。",
+        "新密碼長度須為 {min_chars}–{max_chars} 個字元。",
     ),
     "invalid_field.filename": (
         "The new file name must be UTF-8 text, for exactly one file.",
         "新文件名须为 UTF-8 文本，且只能用于一个文件。",
+        "新檔名須為 UTF-8 文字，且只能用於一個檔案。",
     ),
-    "invalid_query": ("A query parameter is not valid.", "查询参数无效。"),
-    "bad_request": ("The request is malformed.", "请求格式错误。"),
-    "headers_too_large": ("The request headers are too large.", "请求头过大。"),
+    "invalid_query": ("A query parameter is not valid.", "查询参数无效。", "查詢參數無效。"),
+    "bad_request": ("The request is malformed.", "请求格式错误。", "請求格式錯誤。"),
+    "headers_too_large": ("The request headers are too large.", "请求头过大。", "請求標頭過大。"),
     # accounts
-    "username_taken": ("This username is already taken.", "该用户名已被占用。"),
-    "invalid_credentials": ("Wrong username or password.", "用户名或密码错误。"),
-    "invalid_credentials.password": ("Wrong password.", "密码错误。"),
-    "too_many_attempts": ("Too many attempts; try again later.", "尝试次数过多，请稍后再试。"),
-    "wrong_old_password": ("The current password is wrong.", "当前密码错误。"),
-    "server_busy": ("The server is busy; try again in a moment.", "服务器繁忙，请稍后再试。"),
+    "username_taken": ("This username is already taken.", "该用户名已被占用。", "此使用者名稱已被使用。"),
+    "invalid_credentials": ("Wrong username or password.", "用户名或密码错误。", "使用者名稱或密碼錯誤。"),
+    "invalid_credentials.password": ("Wrong password.", "密码错误。", "密碼錯誤。"),
+    "too_many_attempts": ("Too many attempts; try again later.", "尝试次数过多，请稍后再试。", "嘗試次數過多，請稍後再試。"),
+    "wrong_old_password": ("The current password is wrong.", "当前密码错误。", "目前的密碼錯誤。"),
+    "server_busy": ("The server is busy; try again in a moment.", "服务器繁忙，请稍后再试。", "伺服器忙碌中，請稍後再試。"),
     # tokens
-    "token_missing": ("Log in first: this needs a bearer token.", "请先登录：需要 Bearer 令牌。"),
-    "token_invalid": ("The token is not valid.", "令牌无效。"),
-    "token_expired": ("The token has expired; log in again.", "令牌已过期，请重新登录。"),
-    "token_revoked": ("The token was revoked; log in again.", "令牌已被撤销，请重新登录。"),
+    "token_missing": ("Log in first: this needs a bearer token.", "请先登录：需要 Bearer 令牌。", "請先登入：此操作需要 Bearer 權杖。"),
+    "token_invalid": ("The token is not valid.", "令牌无效。", "權杖無效。"),
+    "token_expired": ("The token has expired; log in again.", "令牌已过期，请重新登录。", "權杖已過期，請重新登入。"),
+    "token_revoked": ("The token was revoked; log in again.", "令牌已被撤销，请重新登录。", "權杖已被撤銷，請重新登入。"),
     # routing
-    "not_found": ("Not found.", "未找到。"),
-    "forbidden": ("You may not do this.", "您无权执行此操作。"),
-    "forbidden.access": ("This share needs its password first.", "请先输入此分享的密码。"),
-    "share_expired": ("This share has expired.", "此分享已过期。"),
-    "share_exhausted": ("This share's downloads are used up.", "此分享的下载次数已用完。"),
-    "request_expired": ("This upload request has expired.", "此上传请求已过期。"),
-    "request_full": ("This upload request takes no more files.", "此上传请求已满，不再接收文件。"),
-    "method_not_allowed": ("This method is not allowed here.", "不允许使用此方法。"),
+    "not_found": ("Not found.", "未找到。", "找不到。"),
+    "forbidden": ("You may not do this.", "您无权执行此操作。", "您無權執行此操作。"),
+    "forbidden.access": ("This share needs its password first.", "请先输入此分享的密码。", "請先輸入此分享的密碼。"),
+    "share_expired": ("This share has expired.", "此分享已过期。", "此分享已過期。"),
+    "share_exhausted": ("This share's downloads are used up.", "此分享的下载次数已用完。", "此分享的下載次數已用完。"),
+    "request_expired": ("This upload request has expired.", "此上传请求已过期。", "此上傳請求已過期。"),
+    "request_full": ("This upload request takes no more files.", "此上传请求已满，不再接收文件。", "此上傳請求已滿，不再接收檔案。"),
+    "method_not_allowed": ("This method is not allowed here.", "不允许使用此方法。", "此處不允許使用這個方法。"),
     # files
-    "invalid_multipart": ("The multipart body is malformed or has no file part.", "multipart 请求体格式错误或缺少 file 部分。"),
-    "file_too_large": ("The file is larger than the size limit.", "文件超过大小限制。"),
-    "quota_exceeded": ("This would exceed your storage quota.", "这将超出您的存储配额。"),
-    "range_not_satisfiable": ("The requested range is outside the file.", "请求的范围超出文件大小。"),
-    "insufficient_storage": ("The server has run out of storage space.", "服务器存储空间不足。"),
-    "too_many_files": ("You have as many files as one account may keep; delete some first.",
-                       "文件数量已达单个账户的上限，请先删除一些文件。"),
-    "too_many_uploads": ("You have too many unfinished uploads; finish or cancel some first.",
-                         "未完成的上传过多，请先完成或取消一些。"),
+    "invalid_multipart": (
+        "The multipart body is malformed or has no file part.",
+        "multipart 请求体格式错误或缺少 file 部分。",
+        "multipart 請求內容格式錯誤，或缺少 file 部分。",
+    ),
+    "file_too_large": ("The file is larger than the size limit.", "文件超过大小限制。", "檔案超過大小限制。"),
+    "quota_exceeded": ("This would exceed your storage quota.", "这将超出您的存储配额。", "這將超出您的儲存空間配額。"),
+    "range_not_satisfiable": ("The requested range is outside the file.", "请求的范围超出文件大小。", "請求的範圍超出檔案大小。"),
+    "insufficient_storage": ("The server has run out of storage space.", "服务器存储空间不足。", "伺服器儲存空間不足。"),
+    "too_many_files": (
+        "You have as many files as one account may keep; delete some first.",
+        "文件数量已达单个账户的上限，请先删除一些文件。",
+        "檔案數量已達單一帳號的上限，請先刪除一些檔案。",
+    ),
+    "too_many_uploads": (
+        "You have too many unfinished uploads; finish or cancel some first.",
+        "未完成的上传过多，请先完成或取消一些。",
+        "未完成的上傳過多，請先完成或取消一些。",
+    ),
     # resumable uploads
-    "upload_created": ("Upload created.", "上传已创建。"),
-    "tus_version_unsupported": ("Only tus 1.0.0 is supported.", "仅支持 tus 1.0.0。"),
-    "offset_mismatch": ("Upload-Offset does not match the bytes stored.", "Upload-Offset 与已存储的字节数不符。"),
-    "upload_length_exceeded": ("This chunk would pass Upload-Length.", "该分块将超出 Upload-Length。"),
-    "checksum_mismatch": ("The chunk does not match its Upload-Checksum.", "分块与其 Upload-Checksum 不符。"),
-    "checksum_algorithm_unsupported": ("This checksum algorithm is not supported.", "不支持此校验算法。"),
-    "invalid_header": ("A header is missing or not valid.", "请求头缺失或无效。"),
-    "upload_busy": ("Another request is writing to this upload; try again shortly.",
-                    "另一个请求正在写入此上传，请稍后重试。"),
+    "upload_created": ("Upload created.", "上传已创建。", "上傳已建立。"),
+    "upload_list": ("Your unfinished uploads.", "您未完成的上传。", "您未完成的上傳。"),
+    "tus_version_unsupported": ("Only tus 1.0.0 is supported.", "仅支持 tus 1.0.0。", "僅支援 tus 1.0.0。"),
+    "offset_mismatch": (
+        "Upload-Offset does not match the bytes stored.",
+        "Upload-Offset 与已存储的字节数不符。",
+        "Upload-Offset 與已儲存的位元組數不符。",
+    ),
+    "upload_length_exceeded": (
+        "This chunk would pass Upload-Length.",
+        "该分块将超出 Upload-Length。",
+        "此區塊將超出 Upload-Length。",
+    ),
+    "checksum_mismatch": (
+        "The chunk does not match its Upload-Checksum.",
+        "分块与其 Upload-Checksum 不符。",
+        "區塊與其 Upload-Checksum 不符。",
+    ),
+    "checksum_algorithm_unsupported": ("This checksum algorithm is not supported.", "不支持此校验算法。", "不支援此檢查碼演算法。"),
+    "invalid_header": ("A header is missing or not valid.", "请求头缺失或无效。", "標頭缺少或無效。"),
+    "upload_busy": (
+        "Another request is writing to this upload; try again shortly.",
+        "另一个请求正在写入此上传，请稍后重试。",
+        "另一個請求正在寫入此上傳，請稍後再試。",
+    ),
     # the last resort
-    "server_error": ("Something went wrong on the server.", "服务器内部错误。"),
+    "server_error": ("Something went wrong on the server.", "服务器内部错误。", "伺服器發生錯誤。"),
 }
 
 
 def negotiate_language(accept_language: str) -> str:
-    """Pick English or Chinese from an Accept-Language header.
+    """Pick one of LANGUAGES from an Accept-Language header (RFC 9110 §12.5.4).
 
     Language ranges are tried by descending quality (``q``), in header order
-    among equals; the first ``zh`` or ``en`` range wins (``zh-CN``, ``zh-TW``
-    and ``zh-Hans`` are all Chinese here). Anything else falls back to English.
+    among equals; the first ``en`` or ``zh`` range wins. Anything else falls
+    back to English.
     """
     ranges = []
     for position, item in enumerate(accept_language.split(",")):
@@ -132,10 +176,25 @@ def negotiate_language(accept_language: str) -> str:
     for negative_quality, _, tag in sorted(ranges):
         if negative_quality >= 0:
             break  # q=0 means "not acceptable"
-        primary = tag.split("-")[0]
-        if primary in (ENGLISH, CHINESE):
-            return primary
+        primary, *subtags = tag.split("-")
+        if primary == ENGLISH:
+            return ENGLISH
+        if primary == "zh":
+            return chinese_script(subtags)
     return ENGLISH
+
+
+def chinese_script(subtags: list[str]) -> str:
+    """Simplified or Traditional for a ``zh`` tag's subtags (RFC 5646 §2.1: script, then region).
+
+    A script subtag decides (``zh-Hant`` Traditional, ``zh-Hans`` Simplified);
+    without one the region does (``zh-TW``, ``zh-HK``, ``zh-MO`` Traditional;
+    ``zh``, ``zh-CN``, ``zh-SG`` and the rest Simplified).
+    """
+    for subtag in subtags:
+        if subtag in ("hant", "hans"):
+            return TRADITIONAL_CHINESE if subtag == "hant" else SIMPLIFIED_CHINESE
+    return TRADITIONAL_CHINESE if TRADITIONAL_REGIONS & set(subtags) else SIMPLIFIED_CHINESE
 
 
 def message(key: str, language: str, field: str | None = None, **values) -> str:
@@ -143,10 +202,11 @@ def message(key: str, language: str, field: str | None = None, **values) -> str:
 
     ``values`` fill the sentence's ``{placeholders}``, e.g. a configured limit.
     """
+    index = LANGUAGES.index(language) if language in LANGUAGES else 0
     general = MESSAGES.get(key) or MESSAGES["server_error"]
-    for english, chinese in filter(None, (MESSAGES.get(f"{key}.{field}"), general)):
+    for sentences in filter(None, (MESSAGES.get(f"{key}.{field}"), general)):
         try:
-            return (chinese if language == CHINESE else english).format(**values)
+            return sentences[index].format(**values)
         except (KeyError, IndexError):
             continue  # e.g. a missing password has no length limits to show: say the general sentence
-    return general[1 if language == CHINESE else 0]
+    return general[index]

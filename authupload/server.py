@@ -28,6 +28,7 @@ renders those errors as envelopes too.
 
 from __future__ import annotations
 
+import functools
 import resource
 import threading
 import time
@@ -36,12 +37,14 @@ import waitress
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser, ParsingError
 from waitress.task import ErrorTask
+from waitress.utilities import Error
 
 from . import i18n
 from .web import http
 from .app import create_app
 from .config import Config
 from .web.connections import SERVER_CONNECTION_LIMIT, ConnectionGuard
+from .web.early import BodyGate
 from .web.middleware import security_headers_for
 
 # waitress's own errors, by status, as our stable keys.
@@ -55,9 +58,12 @@ class EnvelopeErrorTask(ErrorTask):
 
     def execute(self):
         error = self.request.error
-        key = WAITRESS_ERROR_KEYS.get(error.code, "server_error" if error.code >= 500 else "bad_request")
+        refusal = getattr(error, "refusal", None)  # our own answer, decided before the body (RefusedBeforeBody)
+        if refusal is None:
+            key = WAITRESS_ERROR_KEYS.get(error.code, "server_error" if error.code >= 500 else "bad_request")
+            refusal = http.HTTPError(error.code, key)
         language = i18n.negotiate_language(self.request.headers.get("ACCEPT_LANGUAGE", ""))
-        response = http.error_envelope(language, http.HTTPError(error.code, key))
+        response = http.error_envelope(language, refusal)
         self.status = http.status_line(error.code)
         self.response_headers.extend(response.headers)
         # The body is an envelope whatever the path (often unknown yet): the API's headers.
@@ -68,26 +74,62 @@ class EnvelopeErrorTask(ErrorTask):
         self.write(body)
 
 
+class RefusedBeforeBody(Error):
+    """A request answered from its headers alone (web/early.py): its HTTPError, as a waitress error."""
+
+    def __init__(self, refusal: http.HTTPError):
+        super().__init__(refusal.key)
+        self.code = refusal.status
+        self.refusal = refusal
+
+
 class StrictRequestParser(HTTPRequestParser):
-    """waitress's parser, refusing a body framed two ways at once.
+    """waitress's parser, deciding after the headers whether the body is worth reading.
 
     A request with both ``Content-Length`` and ``Transfer-Encoding: chunked`` is
     the classic request-smuggling vector: a proxy in front that believes the
     length and a server that believes the chunks disagree about where the next
     request starts. RFC 9112 §6.1 lets a server reject it; we do (400), instead
     of de-chunking it and keeping the connection open as waitress would.
+
+    A body that can only be refused is refused right here, before a byte of it
+    is stored (web/early.py explains what is decided, and why here).
     """
 
-    def __init__(self, adj):
+    def __init__(self, adj, body_gate: BodyGate | None = None):
         super().__init__(adj)
+        self.body_gate = body_gate
         # waitress makes a parser when a request's first byte arrives: the
         # header deadline counts from here (time.time(), like last_activity).
         self.started_at = time.time()
 
     def parse_header(self, header_plus):
-        super().parse_header(header_plus)
+        try:
+            super().parse_header(header_plus)
+        except ValueError:  # int() of a Content-Length of thousands of digits
+            raise ParsingError("Content-Length is invalid") from None
         if self.chunked and "CONTENT_LENGTH" in self.headers:
             raise ParsingError("Content-Length together with Transfer-Encoding")
+        if self.body_rcv is not None and self.body_gate is not None:
+            refusal = self.body_gate.refusal(self.environ_from_headers())
+            if refusal is not None:
+                self.refuse_before_body(refusal)
+
+    def environ_from_headers(self) -> dict:
+        """The WSGI variables the headers already give (PEP 3333), as waitress will set them."""
+        environ = {"REQUEST_METHOD": self.command.upper(), "PATH_INFO": self.path, "QUERY_STRING": self.query,
+                   "SERVER_PROTOCOL": f"HTTP/{self.version}"}
+        for name, value in self.headers.items():
+            environ[name if name in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + name] = value
+        return environ
+
+    def refuse_before_body(self, refusal: http.HTTPError) -> None:
+        """Answer ``refusal`` now: no body receiver, no ``100 Continue``; the channel closes after it."""
+        self.error = RefusedBeforeBody(refusal)
+        self.body_rcv = None  # nothing of the body is received, into memory or a temporary file
+        self.content_length = 0
+        self.expect_continue = False  # RFC 9110 §10.1.1: a final status instead of 100 Continue
+        self.completed = True
 
 
 class GuardedChannel(HTTPChannel):
@@ -96,9 +138,12 @@ class GuardedChannel(HTTPChannel):
     error_task_class = EnvelopeErrorTask
     parser_class = StrictRequestParser
 
-    def __init__(self, server, sock, addr, adj, map=None, *, guard: ConnectionGuard, counted_address: str):
+    def __init__(self, server, sock, addr, adj, map=None, *, guard: ConnectionGuard, counted_address: str,
+                 body_gate: BodyGate):
         self.guard = guard
         self.counted_address = counted_address
+        # waitress builds each request's parser as parser_class(adj): this one asks the gate.
+        self.parser_class = functools.partial(StrictRequestParser, body_gate=body_gate)
         super().__init__(server, sock, addr, adj, map)
 
     def readable(self):
@@ -115,6 +160,16 @@ class GuardedChannel(HTTPChannel):
         super().del_channel(map)
 
 
+def server_threads(config: Config, services) -> int:
+    """waitress's pool: ``--threads``, plus one for every place of the bcrypt gates.
+
+    A login or registration waiting for a bcrypt slot holds its thread; giving
+    each place of the gates a thread of its own means full gates never leave
+    health checks and downloads without one (accounts/passwords.py, HashGate).
+    """
+    return config.threads + services.passwords.gate.places + services.registration_passwords.gate.places
+
+
 def build_server(config: Config):
     """The application, listening on config.host:config.port (not yet serving)."""
     app = create_app(config)
@@ -126,7 +181,7 @@ def build_server(config: Config):
         app,
         host=config.host,
         port=config.port,
-        threads=config.server_threads,
+        threads=server_threads(config, app.services),
         ident="authupload",
         max_request_body_size=config.max_request_bytes,
         recv_bytes=config.read_chunk_bytes,
@@ -136,7 +191,8 @@ def build_server(config: Config):
         channel_timeout=config.idle_timeout_seconds,
         **proxy_settings,
     )
-    guard = ConnectionGuard(GuardedChannel, config.max_connections_per_address, config.header_timeout_seconds,
+    channel_class = functools.partial(GuardedChannel, body_gate=app.body_gate)
+    guard = ConnectionGuard(channel_class, config.max_connections_per_address, config.header_timeout_seconds,
                             config.idle_timeout_seconds, config.trusted_proxy)
     server.channel_class = guard.open_channel  # waitress calls it for each accepted socket
     server.application_services = app.services

@@ -107,7 +107,7 @@ def test_a_10000_character_name_in_a_part_header_is_400_and_keeps_nothing(app, c
 def test_a_long_name_is_cut_to_255(client, user, way, length):
     name = "n" * length
     if way == "tus metadata":
-        tus_upload(client, user, b"x", name)
+        tus_upload(client, user, b"x", name[:3000])  # base64 of more would pass Upload-Metadata's 4 KiB
     else:
         forms.post(client, user["headers"], forms.body(forms.file_part("x", b"x")),
                    path=f"/api/upload_binary?filename={name}")

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from authupload import create_app
 from authupload.config import GIB, KIB, Config, argument_parser
+from support import validated_client
 
 
 def test_defaults_serve_a_laptop():
@@ -101,3 +103,42 @@ def test_registration_mode_is_one_of_three_from_a_flag_or_the_environment():
         Config.from_sources(["--registration", "sometimes"], environ={})
     with pytest.raises(SystemExit):
         Config.from_sources([], environ={"AUTHUPLOAD_REGISTRATION": "sometimes"})
+
+
+# --- GET /api/config: what a client may know before it asks anything ---------------
+
+
+def test_api_config_answers_every_field_api_md_names_from_the_settings(make_config):
+    config = make_config(password_min_chars=12, password_max_chars=200, max_file_bytes=5 * KIB,
+                         registration="invite", trash_days=7, share_max_seconds=3600, request_max_seconds=7200,
+                         max_files_per_user=50, max_open_uploads_per_user=3)
+    response = validated_client(create_app(config)).get("/api/config")  # no token: public
+    assert response.json["code"] == 200
+    assert response.json["data"] == {
+        "registration": "invite",
+        "username": {"min_chars": 6, "max_chars": 32},
+        "password": {"min_chars": 12, "max_chars": 200},
+        "max_file_bytes": 5 * KIB,
+        "languages": ["en", "zh-CN", "zh-TW"],
+        "trash_days": 7,
+        "share_max_seconds": 3600,
+        "request_max_seconds": 7200,
+        "max_files_per_user": 50,
+        "max_open_uploads_per_user": 3,
+    }
+
+
+def test_api_config_username_limits_are_the_ones_registration_enforces(client):
+    limits = client.get("/api/config").json["data"]["username"]
+    for length, status in ((limits["min_chars"] - 1, 400), (limits["min_chars"], 200),
+                           (limits["max_chars"], 200), (limits["max_chars"] + 1, 400)):
+        name = ("u" * length)[:length - 1] + str(length % 10) if length else ""
+        response = client.post_json("/api/register", {"username": name, "password": "correct horse"},
+                                    expect_errors=True)
+        assert response.status_int == status, (length, response.text)
+
+
+def test_api_config_says_nothing_secret(make_config):
+    data = validated_client(create_app(make_config(secret="s" * 40))).get("/api/config").json["data"]
+    text = str(data)
+    assert "s" * 40 not in text and "secret" not in text and "data_dir" not in text

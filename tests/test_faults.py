@@ -141,6 +141,49 @@ def test_free_space_margin_refuses_an_upload_before_the_disk_is_full(small_disk)
     assert audit_data_dir(data_dir) == []
 
 
+TUS = {"Tus-Resumable": "1.0.0"}
+
+
+def create_tus_upload(url: str, headers: dict, length: int):
+    return requests.post(f"{url}/api/uploads", headers={**headers, **TUS, "Upload-Length": str(length)}, timeout=30)
+
+
+def test_a_disk_that_fills_during_a_tus_patch_is_507_and_the_offset_stays_true(small_disk):
+    data_dir = small_disk / "data"
+    with LiveServer(data_dir, "--bcrypt-cost", "4", "--min-free-disk-bytes", "0") as server:
+        headers = register_and_login(server.url, "patchfull1")
+        created = create_tus_upload(server.url, headers, 30 * 2**20)
+        assert created.status_code == 201, created.text
+        location = server.url + created.headers["Location"]
+        filler = small_disk / "filler"
+        filler.write_bytes(bytes(30 * 2**20))  # someone else fills the disk after the space was promised
+        chunk = {**headers, **TUS, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}
+        answer = requests.patch(location, headers=chunk, data=os.urandom(30 * 2**20), timeout=120)
+        assert answer.status_code == 507, answer.text
+        assert answer.json()["data"]["error"] == "insufficient_storage"
+        offset = requests.head(location, headers={**headers, **TUS}, timeout=30).headers["Upload-Offset"]
+        assert offset == "0"
+        assert (data_dir / "partial" / location.rsplit("/", 1)[1]).stat().st_size == 0  # cut back: offset is true
+        filler.unlink()
+        body = os.urandom(30 * 2**20)
+        assert requests.patch(location, headers=chunk, data=body, timeout=120).status_code == 204
+        assert requests.get(f"{server.url}/api/files", headers=headers, timeout=30).json()["data"]["total"] == 1
+    assert audit_data_dir(data_dir) == []
+
+
+def test_tus_creation_counts_the_space_promised_to_open_uploads(small_disk):
+    data_dir = small_disk / "data"
+    with LiveServer(data_dir, "--bcrypt-cost", "4", "--min-free-disk-bytes", "0") as server:
+        first = register_and_login(server.url, "promised01")
+        second = register_and_login(server.url, "promised02")
+        assert create_tus_upload(server.url, first, 30 * 2**20).status_code == 201
+        refused = create_tus_upload(server.url, second, 30 * 2**20)  # 48 MiB disk: 30 are promised already
+        assert refused.status_code == 507, refused.text
+        assert refused.json()["data"]["error"] == "insufficient_storage"
+        assert upload(server.url, second, os.urandom(25 * 2**20)).status_code == 507  # multipart counts it too
+    assert audit_data_dir(data_dir) == []
+
+
 def run_soak(*flags: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(ROOT / "benchmarks" / "soak.py"), *flags],
                           capture_output=True, text=True, timeout=600)

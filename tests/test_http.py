@@ -27,7 +27,7 @@ def test_envelope_has_code_message_data_and_its_headers():
 
 
 def test_envelope_writes_chinese_as_utf8_not_escapes():
-    raw = b"".join(envelope("zh", 200, "registered").body)
+    raw = b"".join(envelope("zh-CN", 200, "registered").body)
     assert "注册成功".encode("utf-8") in raw
 
 

@@ -208,14 +208,13 @@ def test_the_default_queue_is_sized_by_the_latency_budget():
     budget, hash_seconds = config_module.LOGIN_WAIT_BUDGET_SECONDS, config_module.HASH_SECONDS
     assert config.hash_queue_limit == int(budget / (hash_seconds / config.hash_concurrency))
     assert config.hash_queue_limit >= 16  # a burst of 16 fits, whatever the number of cores
-    assert config.server_threads == config.threads + config.hash_concurrency + config.hash_queue_limit
 
 
 def test_the_server_gives_waiting_logins_threads_of_their_own(make_config):
-    """A full gate holds ``hash_concurrency + hash_queue_limit`` threads: waitress gets that many more."""
+    """Full gates hold a thread per place (logins: 2 running + 5 waiting; sign-ups: 1 + 5): waitress gets that many more."""
     server = build_server(make_config(port=0, threads=3, hash_concurrency=2, hash_queue_limit=5))
     try:
-        assert len(server.task_dispatcher.threads) == 3 + 2 + 5
+        assert len(server.task_dispatcher.threads) == 3 + (2 + 5) + (1 + 5)
     finally:
         server.close()
         server.task_dispatcher.shutdown()

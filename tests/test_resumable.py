@@ -15,7 +15,8 @@ from authupload import create_app, i18n
 from authupload.files import resumable
 from authupload.files.open_uploads import RunningHashes
 from authupload.files.hashing import BackgroundSha256
-from support import Auth, validated_client
+from authupload.web.http import iso_time as iso
+from support import Auth, assert_error, validated_client
 
 TUS = {"Tus-Resumable": "1.0.0"}
 CHUNK_TYPE = "application/offset+octet-stream"
@@ -553,12 +554,61 @@ def test_responses_expose_the_tus_headers_to_other_origins(tus):
 
 def test_openapi_describes_the_tus_routes(client):
     paths = client.get("/api/openapi.json").json["paths"]
-    assert set(paths["/api/uploads"]) == {"options", "post"}
+    assert set(paths["/api/uploads"]) == {"options", "get", "post"}  # GET: the list of unfinished uploads
     assert set(paths["/api/uploads/{upload_id}"]) == {"head", "patch", "delete"}
     assert "application/offset+octet-stream" in paths["/api/uploads/{upload_id}"]["patch"]["requestBody"]["content"]
     assert paths["/api/uploads"]["post"]["requestBody"]["required"] is False
 
 
 def test_upload_busy_is_translated():
-    assert i18n.message("upload_busy", "zh") != i18n.message("upload_busy", "en")
+    assert i18n.message("upload_busy", "zh-CN") != i18n.message("upload_busy", "en")
 
+
+
+# --- GET /api/uploads: my unfinished uploads ------------------------------------------
+
+def test_unfinished_uploads_are_listed_with_their_progress_oldest_first(tus, client, user, clock):
+    first = tus.create(10, filename="first.txt", body=b"abcd").headers["Location"]
+    clock.advance(5)
+    second = tus.create(20, filename="第二.txt").headers["Location"]
+    finished = tus.create(3, body=b"xyz").headers["Location"]  # complete: a file now, not an upload
+    response = client.get("/api/uploads", headers=user["headers"])
+    assert response.json["code"] == 200
+    assert response.json["data"] == {"uploads": [
+        {"id": upload_id_of(first), "name": "first.txt", "length": 10, "offset": 4,
+         "created_at": iso(clock.now - 5), "expires_at": iso(clock.now - 5 + 86400), "folder_id": None},
+        {"id": upload_id_of(second), "name": "第二.txt", "length": 20, "offset": 0,
+         "created_at": iso(clock.now), "expires_at": iso(clock.now + 86400), "folder_id": None},
+    ]}
+    assert upload_id_of(finished) not in response.text
+
+
+def test_the_list_shows_only_my_live_uploads(make_config, clock):
+    app, client = small_quota_client(make_config, upload_expiry_seconds=600)
+    auth = Auth(client)
+    mine, other = auth.new_user(), auth.new_user()
+    TusClient(client, mine["headers"]).create(10)
+    assert client.get("/api/uploads", headers=other["headers"]).json["data"] == {"uploads": []}
+    clock.advance(600)  # expired: gone from the list, as from the quota
+    assert client.get("/api/uploads", headers=mine["headers"]).json["data"] == {"uploads": []}
+
+
+def test_a_listed_upload_can_be_resumed_or_discarded_by_its_id(tus, client, user):
+    data = b"hello world"
+    tus.create(len(data), body=data[:5])
+    (listed,) = client.get("/api/uploads", headers=user["headers"]).json["data"]["uploads"]
+    location = f"/api/uploads/{listed['id']}"
+    assert tus.offset(location) == listed["offset"] == 5
+    tus.patch(location, 5, data[5:])
+    assert client.get("/api/uploads", headers=user["headers"]).json["data"] == {"uploads": []}
+    tus.create(4)
+    (abandoned,) = client.get("/api/uploads", headers=user["headers"]).json["data"]["uploads"]
+    tus.delete(f"/api/uploads/{abandoned['id']}")
+    assert client.get("/api/uploads", headers=user["headers"]).json["data"] == {"uploads": []}
+
+
+def test_the_list_needs_an_access_token_not_an_upload_token(tus, client):
+    upload_token = tus.create(10).headers["Upload-Token"]
+    response = client.get("/api/uploads", headers={"Authorization": f"Bearer {upload_token}"}, status=401)
+    assert_error(response, 401, "token_invalid")
+    assert_error(client.get("/api/uploads", status=401), 401, "token_missing")

@@ -18,11 +18,13 @@ import logging
 import re
 
 from . import tokens
+from .. import i18n
 from ..web.http import HTTPError, Request, Response, envelope, iso_time, string_field
 
 auth_log = logging.getLogger("authupload.auth")
 
-USERNAME_PATTERN = re.compile(r"[A-Za-z0-9\u4e00-\u9fa5]{6,32}")
+USERNAME_MIN_CHARS, USERNAME_MAX_CHARS = 6, 32
+USERNAME_PATTERN = re.compile(rf"[A-Za-z0-9\u4e00-\u9fa5]{{{USERNAME_MIN_CHARS},{USERNAME_MAX_CHARS}}}")
 
 
 def username_key(username: str) -> str:
@@ -206,3 +208,24 @@ def refresh_token(request: Request) -> Response:
         raise tokens.unauthorized("token_expired")  # the session is too old: log in with the password
     return envelope(request.language, 200, "token_refreshed", token_json(request, current_user(request), auth_time))
 
+
+def client_settings(request: Request) -> Response:
+    """``GET /api/config``: the server's settings a client needs before it asks anything.
+
+    Pages take every limit they show or check from here, never from a constant
+    of their own, so ``--password-min-chars 12`` changes the register page too.
+    Public: nothing secret, nothing about any user.
+    """
+    config = request.app.config
+    return envelope(request.language, 200, "server_settings", {
+        "registration": config.registration,
+        "username": {"min_chars": USERNAME_MIN_CHARS, "max_chars": USERNAME_MAX_CHARS},
+        "password": {"min_chars": config.password_min_chars, "max_chars": config.password_max_chars},
+        "max_file_bytes": config.max_file_bytes,
+        "languages": list(i18n.LANGUAGES),
+        "trash_days": config.trash_days,
+        "share_max_seconds": config.share_max_seconds,
+        "request_max_seconds": config.request_max_seconds,
+        "max_files_per_user": config.max_files_per_user,
+        "max_open_uploads_per_user": config.max_open_uploads_per_user,
+    })

@@ -9,8 +9,8 @@ expensive request, so ``HashGate`` keeps it in check:
 - ``hash_queue_limit`` more may wait for a slot. That bound is a latency
   budget (config.py: 10 s of waiting ÷ the time a hash takes per core), so an
   ordinary burst — 16 people signing in at once — is served in full, only
-  slower. The waiting requests hold threads that ``Config.server_threads``
-  adds for them, so health checks and downloads keep theirs;
+  slower. Each waiting request holds a server thread, so server.py adds a
+  thread for every place, and health checks and downloads keep theirs;
 - past that, real overload: ``503 server_busy`` at once, with ``Retry-After``
   saying when the queue will have drained (from the hashes' measured time).
 
@@ -48,7 +48,7 @@ class HashGate:
     def __init__(self, running: int, waiting: int, hash_seconds: float = HASH_SECONDS):
         self._slots = threading.BoundedSemaphore(running)
         self._running = running
-        self._places = running + waiting
+        self.places = running + waiting  # requests inside at most: each holds a server thread
         self._admitted = 0  # hashing or waiting for a slot now
         self._lock = threading.Lock()
         self._hash_seconds = hash_seconds  # a running average of the time in a slot, from an estimate
@@ -60,17 +60,17 @@ class HashGate:
         Only a hint (another thread may take the last place right after); the
         binding check is entering the gate.
         """
-        if self._admitted >= self._places:
+        if self._admitted >= self.places:
             raise self.busy()
 
     def busy(self) -> HTTPError:
         """503 with ``Retry-After`` (RFC 9110 §10.2.3): when the places taken now will have been hashed."""
-        drain_seconds = self._places / self._running * self._hash_seconds
+        drain_seconds = self.places / self._running * self._hash_seconds
         return HTTPError(503, "server_busy", headers=[("Retry-After", str(max(1, math.ceil(drain_seconds))))])
 
     def __enter__(self):
         with self._lock:
-            if self._admitted >= self._places:
+            if self._admitted >= self.places:
                 raise self.busy()
             self._admitted += 1
         self._slots.acquire()

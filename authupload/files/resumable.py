@@ -46,13 +46,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import errno
 import hashlib
 import os
 from typing import Any, NamedTuple
 
 from ..accounts.tokens import UPLOAD
 from ..config import KIB
-from ..web.http import HTTPError, Request, Response, http_date, media_type, parse_decimal, unauthorized
+from ..web.http import (HTTPError, Request, Response, envelope, http_date, iso_time, media_type, parse_decimal,
+                        unauthorized)
 from .hashing import BackgroundSha256, file_sha256
 from .storage import clean_content_type, clean_filename
 
@@ -211,7 +213,14 @@ def receive(request: Request, upload, checksum: Checksum | None):
     partial = uploads.partial_path(upload_id)
     running = uploads.running_hashes.resume(upload_id, offset)
     if request.content_length:
-        offset = write_chunk(request, partial, offset, checksum, running)
+        try:
+            offset = write_chunk(request, partial, offset, checksum, running)
+        except OSError as error:
+            if error.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            # The disk filled up under us: RFC 4918 §11.5, not a 500. write_chunk
+            # cut the file back to the recorded offset, so a resume starts clean.
+            raise HTTPError(507, "insufficient_storage") from None
     if offset == upload["length"] and upload["file_id"] is None:
         if running is None:  # this process has not seen every chunk (see RunningHashes): read them back
             sha256 = file_sha256(partial, request.app.config.read_chunk_bytes)
@@ -236,6 +245,50 @@ def describe_server(request: Request) -> Response:
     ])
 
 
+def creation_headers(request: Request) -> tuple[int, str, dict[str, bytes], Checksum | None]:
+    """The headers of a creation, checked: (length, raw metadata, metadata, checksum), or why not."""
+    require_tus_version(request)
+    if request.header("Upload-Defer-Length"):
+        raise HTTPError(400, "invalid_header", field="Upload-Defer-Length")  # creation-defer-length: not offered
+    length = parse_size(request.header("Upload-Length"), "Upload-Length")
+    raw_metadata = request.header("Upload-Metadata")
+    metadata = parse_metadata(raw_metadata)
+    if length > request.app.config.max_file_bytes:
+        raise HTTPError(413, "file_too_large")
+    if request.content_length and media_type(request.header("Content-Type")) != CHUNK_MEDIA_TYPE:
+        raise HTTPError(415, "unsupported_media_type")
+    checksum = parse_checksum(request.header("Upload-Checksum"))
+    if request.content_length > length:
+        raise HTTPError(413, "upload_length_exceeded")
+    return length, raw_metadata, metadata, checksum
+
+
+def refuse_creation_before_body(request: Request) -> None:
+    """Before a creation's first chunk is read (web/early.py): its headers, the quota and the disk."""
+    length = creation_headers(request)[0]
+    request.app.storage.check_room(request.user_id, length)
+    drops = request.app.drops
+    received = drops.receipt_for(request)
+    if received:
+        drops.require_room(request.app.database.connection(), received, 1, length)
+
+
+def append_headers(request: Request) -> tuple[Any, int, Checksum | None]:
+    """The headers of an append, checked: (the upload's row, the claimed offset, checksum), or why not."""
+    require_tus_version(request)
+    upload = owned_upload(request)
+    if media_type(request.header("Content-Type")) != CHUNK_MEDIA_TYPE:
+        raise HTTPError(415, "unsupported_media_type")
+    claimed_offset = parse_size(request.header("Upload-Offset"), "Upload-Offset")
+    return upload, claimed_offset, parse_checksum(request.header("Upload-Checksum"))
+
+
+def refuse_append_before_body(request: Request) -> None:
+    """Before a chunk is read (web/early.py): a wrong offset or a chunk past Upload-Length is refused now."""
+    upload, claimed_offset, _ = append_headers(request)
+    check_append(upload, claimed_offset, request.content_length)
+
+
 def create_upload(request: Request) -> Response:
     """POST: reserve room for ``Upload-Length`` bytes and answer where to send them (tus §Creation).
 
@@ -243,20 +296,8 @@ def create_upload(request: Request) -> Response:
     comes along (tus §Creation With Upload); if that chunk fails, the whole
     creation fails and nothing is kept.
     """
-    require_tus_version(request)
     config = request.app.config
-    if request.header("Upload-Defer-Length"):
-        raise HTTPError(400, "invalid_header", field="Upload-Defer-Length")  # creation-defer-length: not offered
-    length = parse_size(request.header("Upload-Length"), "Upload-Length")
-    raw_metadata = request.header("Upload-Metadata")
-    metadata = parse_metadata(raw_metadata)
-    if length > config.max_file_bytes:
-        raise HTTPError(413, "file_too_large")
-    if request.content_length and media_type(request.header("Content-Type")) != CHUNK_MEDIA_TYPE:
-        raise HTTPError(415, "unsupported_media_type")
-    checksum = parse_checksum(request.header("Upload-Checksum"))
-    if request.content_length > length:
-        raise HTTPError(413, "upload_length_exceeded")
+    length, raw_metadata, metadata, checksum = creation_headers(request)
 
     # A sender with a drop token (an upload request's link) uploads into the owner's space,
     # reserving the length against the request's limits too (sharing/drops.py).
@@ -264,7 +305,7 @@ def create_upload(request: Request) -> Response:
     received = drops.receipt_for(request)
 
     def reserve_in_request(connection):
-        drops.reserve(connection, received, 1, length)
+        drops.require_room(connection, received, 1, length)
 
     upload = request.app.uploads.create(
         request.user_id, length, raw_metadata,
@@ -302,12 +343,7 @@ def upload_offset(request: Request) -> Response:
 
 def append_chunk(request: Request) -> Response:
     """PATCH: append the body at ``Upload-Offset`` (tus §PATCH, §Checksum)."""
-    require_tus_version(request)
-    upload = owned_upload(request)
-    if media_type(request.header("Content-Type")) != CHUNK_MEDIA_TYPE:
-        raise HTTPError(415, "unsupported_media_type")
-    claimed_offset = parse_size(request.header("Upload-Offset"), "Upload-Offset")
-    checksum = parse_checksum(request.header("Upload-Checksum"))
+    upload, claimed_offset, checksum = append_headers(request)
     with request.app.uploads.exclusive_access(upload["id"]):
         upload = owned_upload(request)  # read again under the lock: now nobody else can move it
         check_append(upload, claimed_offset, request.content_length)
@@ -325,3 +361,22 @@ def cancel_upload(request: Request) -> Response:
     with request.app.uploads.exclusive_access(upload["id"]):
         request.app.uploads.forget(upload["id"])
     return bodiless(204, [])
+
+
+def list_unfinished(request: Request) -> Response:
+    """GET (not tus: API.md): my uploads not yet complete, oldest first, with how far each got.
+
+    A client that lost an upload's URL (a cleared browser, another machine) finds
+    it here to resume it (HEAD/PATCH its id) or discard it (DELETE), instead of
+    leaving its reservation to hold quota until it expires.
+    """
+    uploads = [{
+        "id": upload["id"],
+        "name": upload["name"],
+        "length": upload["length"],
+        "offset": upload["offset"],
+        "created_at": iso_time(upload["created_at"]),
+        "expires_at": iso_time(upload["expires_at"]),
+        "folder_id": None,  # uploads go to the top level until folders exist
+    } for upload in request.app.uploads.unfinished(request.user_id)]
+    return envelope(request.language, 200, "upload_list", {"uploads": uploads})

@@ -208,7 +208,7 @@ class Storage:
     def check_room(self, user_id: int, extra_bytes: int, connection=None) -> None:
         """413 if ``extra_bytes`` more would pass the quota, 507 if the disk's free space."""
         self.check_quota(user_id, extra_bytes, connection)
-        self.check_disk(extra_bytes)
+        self.check_disk(extra_bytes, connection)
 
     def quota_left_bytes(self, user_id: int, connection=None) -> int:
         """Bytes this user may still store: the quota less stored and reserved bytes."""
@@ -237,10 +237,20 @@ class Storage:
         if files + open_uploads + extra_files > self.config.max_files_per_user:
             raise HTTPError(413, "too_many_files")
 
-    def check_disk(self, extra_bytes: int) -> None:
-        """507 (RFC 4918 §11.5) if writing ``extra_bytes`` would leave the disk nearly full."""
+    def check_disk(self, extra_bytes: int, connection=None) -> None:
+        """507 (RFC 4918 §11.5) if writing ``extra_bytes`` would leave the disk nearly full.
+
+        The bytes already promised to open resumable uploads (every user's, as
+        they share the disk) count as written: each was accepted on the promise
+        that its space is there when its chunks come.
+        """
+        connection = connection or self.database.connection()
+        promised = connection.execute(
+            "SELECT coalesce(sum(length - offset), 0) FROM uploads WHERE file_id IS NULL AND expires_at > ?",
+            (self.config.clock(),),
+        ).fetchone()[0]
         free = shutil.disk_usage(self.config.data_dir).free
-        if free - extra_bytes < self.config.min_free_disk_bytes:
+        if free - promised - extra_bytes < self.config.min_free_disk_bytes:
             raise HTTPError(507, "insufficient_storage")
 
     # --- the one step that makes files visible --------------------------------

@@ -51,7 +51,7 @@ from urllib.parse import unquote
 
 from multipart import MultipartError, MultipartSegment, ParserLimitReached, PushMultipartParser, parse_options_header
 
-from ..config import KIB
+from ..config import KIB, MULTIPART_FRAMING_BYTES
 from ..web.http import HTTPError, Request, Response, envelope, media_type
 from .hashing import BackgroundSha256
 from .storage import Received, StagedFile, clean_content_type, clean_filename
@@ -91,6 +91,25 @@ def upload_binary(request: Request) -> Response:
             upload.staged[0].name = clean_filename(new_name)
         files = commit(request, upload)
     return envelope(request.language, 200, "uploaded", {"files": files})
+
+
+def refuse_before_body(request: Request) -> None:
+    """Before a multipart body is read (web/early.py): refuse one that cannot fit, from its length alone.
+
+    The body holds the files plus their multipart framing (boundaries and part
+    headers, within ``MULTIPART_FRAMING_BYTES``): a body longer than the free
+    quota and that allowance can only end in ``413 quota_exceeded``.
+    """
+    storage = request.app.storage
+    multipart_boundary(request.header("Content-Type"))
+    if request.content_length > storage.quota_left_bytes(request.user_id) + MULTIPART_FRAMING_BYTES:
+        raise HTTPError(413, "quota_exceeded")
+    storage.check_disk(request.content_length)
+    drops = request.app.drops
+    received = drops.receipt_for(request)
+    if received:  # a sender's upload must also fit the upload request's room
+        least_file_bytes = max(0, request.content_length - MULTIPART_FRAMING_BYTES)
+        drops.require_room(request.app.database.connection(), received, 1, least_file_bytes)
 
 
 @contextlib.contextmanager
@@ -135,7 +154,7 @@ def commit(request: Request, upload: "Upload") -> list[dict]:
     def reserve_in_request(connection):
         # Again inside the commit's transaction: another sender may have taken the room meanwhile.
         size = sum(file.size for file in upload.staged)
-        request.app.drops.reserve(connection, upload.received, len(upload.staged), size)
+        request.app.drops.require_room(connection, upload.received, len(upload.staged), size)
 
     return request.app.storage.commit(request.user_id, upload.staged, before_check=reserve_in_request)
 

@@ -13,7 +13,7 @@ How this works:
 3. Those two handlers live in files/ and know nothing of requests: they ask
    ``request.app.drops`` (a ``Drops``, built by create_app) whether the caller
    is a sender (``receipt_for``) and, inside their own ``BEGIN IMMEDIATE``
-   transaction, whether the request has room (``reserve``). What arrives is
+   transaction, whether the request has room (``require_room``). What arrives is
    the owner's file — the owner's quota, the request's folder — stamped with
    the request and the sender's name (``files.received_*``).
 
@@ -100,8 +100,12 @@ class Drops:
         refuse_unless_open(row, self.clock())
         return Received(row["id"], row["title"], claims["uploader"], request.client_address)
 
-    def reserve(self, connection, received: Received, files: int, size: int) -> None:
-        """413 ``request_full`` unless ``files`` more files of ``size`` bytes fit; call in the write transaction."""
+    def require_room(self, connection, received: Received, files: int, size: int) -> None:
+        """413 ``request_full`` unless ``files`` more files of ``size`` bytes fit.
+
+        Called inside the transaction that stores the upload (so racing senders
+        are serialized), and before a body is read (web/early.py), to refuse at once.
+        """
         row = connection.execute("SELECT * FROM upload_requests WHERE id = ?", (received.request_id,)).fetchone()
         now = self.clock()
         refuse_unless_open(row, now)

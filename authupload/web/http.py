@@ -78,8 +78,10 @@ def envelope(language: str, status: int, key: str, data: Any = None,
     return Response(status, [
         ("Content-Type", JSON_TYPE),
         ("Content-Length", str(len(body))),
-        # The message depends on Accept-Language, so caches must key on it.
+        # The message depends on Accept-Language, so caches must key on it;
+        # Content-Language names the one chosen (RFC 9110 §8.5).
         ("Vary", "Accept-Language"),
+        ("Content-Language", language),
         *headers,
     ], [body])
 

@@ -196,19 +196,30 @@ def bearer(app, tokens):
     """
 
     def verified(environ, start_response):
-        header = environ.get("HTTP_AUTHORIZATION", "")
-        if header and environ.get("PATH_INFO", "").startswith("/api/"):
-            scheme, _, token = header.strip().partition(" ")
-            try:
-                if scheme.lower() != "bearer" or not token.strip():
-                    raise unauthorized("token_missing")  # another scheme is no bearer token
-                verdict = BearerVerdict(claims=tokens.verify(token.strip()))
-            except HTTPError as error:
-                verdict = BearerVerdict(refusal=error)
-            except Exception:  # e.g. the database failing: still an envelope, from the router
-                log.exception("token verification failed")
-                verdict = BearerVerdict(refusal=HTTPError(500, "server_error"))
-            environ[BEARER_VERDICT] = verdict
+        if environ.get("PATH_INFO", "").startswith("/api/"):
+            verdict = bearer_verdict(environ, tokens)
+            if verdict is not None:
+                environ[BEARER_VERDICT] = verdict
         return app(environ, start_response)
 
     return verified
+
+
+def bearer_verdict(environ, tokens) -> BearerVerdict | None:
+    """What this request's ``Authorization`` header proves; None if it sends none.
+
+    Also asked before a body is read (early.py), so both get the same answer.
+    """
+    header = environ.get("HTTP_AUTHORIZATION", "")
+    if not header:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    try:
+        if scheme.lower() != "bearer" or not token.strip():
+            raise unauthorized("token_missing")  # another scheme is no bearer token
+        return BearerVerdict(claims=tokens.verify(token.strip()))
+    except HTTPError as error:
+        return BearerVerdict(refusal=error)
+    except Exception:  # e.g. the database failing: still an envelope, from the router
+        log.exception("token verification failed")
+        return BearerVerdict(refusal=HTTPError(500, "server_error"))

@@ -42,6 +42,9 @@ class Route:
     body: str = ""  # what the request carries: "json", "multipart", "chunk", "optional chunk" or nothing
     summary: str = ""
     headers: tuple[tuple[str, str], ...] = ()  # on every response of this route, errors included
+    # Checks on the headers alone, run before the body is read (early.py): raise
+    # the HTTPError the handler would end with, whatever the body.
+    before_body: Callable[[Request], None] | None = None
 
     @property
     def regex(self) -> re.Pattern:

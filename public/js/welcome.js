@@ -11,7 +11,7 @@ import { showError } from "./workspace/notices.js";
 import { initPasswordPanel, showPasswordRule } from "./workspace/password-panel.js";
 import { initRequestsPanel, loadRequests } from "./workspace/requests-panel.js";
 import { initSharingPanel, loadShares } from "./workspace/sharing-panel.js";
-import { initUnfinishedUploads, loadUnfinishedUploads } from "./workspace/unfinished-uploads.js";
+import { hideUploadsInProgress, initUnfinishedUploads, loadUnfinishedUploads } from "./workspace/unfinished-uploads.js";
 import { initUploadPanel, loadLimits } from "./workspace/upload-panel.js";
 
 registerMessages(workspaceMessages);
@@ -62,6 +62,7 @@ function refreshSoon() {
 const workspace = {
   me: () => state.me,
   refresh: refreshSoon,
+  uploadStarted: hideUploadsInProgress,
   // A 401 on an upload: GET /api/me tells whether the session is over (api()
   // then leads to the login page) or the upload's own token was at fault.
   checkSession: () => loadMe().catch(() => {}),

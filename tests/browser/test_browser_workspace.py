@@ -111,13 +111,15 @@ def test_upload_resumes_after_a_reload_when_the_same_file_is_chosen(page, server
     assert first.value.headers["upload-offset"] == str(8 * MIB)
     page.reload()  # the upload is interrupted; the server keeps the first chunk
     page.wait_for_selector("#workspace:not([hidden])")
+    expect(page.locator("#unfinishedList .upload-row", has_text="resume-me.bin")).to_be_visible()
 
     patches = []
     page.on("request", lambda r: patches.append(r.headers.get("upload-offset")) if r.method == "PATCH" else None)
     with page.expect_response(lambda r: r.request.method == "HEAD" and "/api/uploads/" in r.url) as head:
         page.set_input_files("#fileInput", str(big))
     assert int(head.value.headers["upload-offset"]) >= 8 * MIB
-    row = page.locator(".upload-row", has_text="resume-me.bin")
+    expect(page.locator("#unfinishedUploads")).to_be_hidden()  # continuing: no longer abandoned
+    row = page.locator("#uploadList .upload-row", has_text="resume-me.bin")
     expect(row.locator(".upload-status")).to_have_text("Uploaded.", timeout=30_000)
     assert patches and int(patches[0]) >= 8 * MIB  # no byte before 8 MiB was sent again
     assert [(f["name"], f["sha256"]) for f in server.files(token)] == [("resume-me.bin", sha256(big))]

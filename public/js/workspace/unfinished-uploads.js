@@ -26,8 +26,15 @@ const unfinished = {
 
 export async function loadUnfinishedUploads() {
   const data = await api("GET", "/api/uploads", { headers: TUS_HEADERS });
+  unfinished.uploads = data.uploads;
+  hideUploadsInProgress();
+}
+
+/** Leave out the uploads this page is sending (a file chosen again in the
+ * drop zone continues its remembered upload): they are not abandoned. */
+export function hideUploadsInProgress() {
   const sending = uploadsInProgress();
-  unfinished.uploads = data.uploads.filter((upload) => !sending.has(upload.id));
+  unfinished.uploads = unfinished.uploads.filter((upload) => !sending.has(upload.id));
   render();
 }
 

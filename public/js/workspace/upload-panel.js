@@ -5,8 +5,9 @@
 // initUploadPanel(workspace) wires the drop zone; loadLimits() reads the file
 // size limit from GET /api/config; resumeUpload() continues an unfinished
 // upload the server listed. The panel asks `workspace.me()` for the account
-// (its id keys remembered uploads, its usage bounds what may start) and calls
-// `workspace.refresh()` when an upload has ended, whichever way.
+// (its id keys remembered uploads, its usage bounds what may start), calls
+// `workspace.uploadStarted()` when one starts and `workspace.refresh()` when
+// one has ended, whichever way.
 
 import { errorMessageKey, getToken, redirectToLogin, serverConfig, tokenProblem } from "../api.js";
 import { formatBytes, formatDuration, registerMessages, setMessage, t } from "../i18n.js";
@@ -155,7 +156,10 @@ async function runJob(job) {
   job.row.classList.add("is-active");
   setRowStatus(job, "up.checking");
   try {
-    await upload.start();
+    const sending = upload.start();
+    // A remembered upload continues now: it is no longer an unfinished one.
+    panel.workspace.uploadStarted();
+    await sending;
     job.row.querySelector(".upload-bar").value = 100;
     finishJob(job, "done", "up.done");
     showSuccess("up.uploadedAlert", { name: job.file.name });
