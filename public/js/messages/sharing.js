@@ -28,7 +28,7 @@ export default {
     "drop.filesLeft": "{n} more files",
     "drop.filesLeft.one": "{n} more file",
     "drop.bytesLeft": "{size} left",
-    "drop.maxFile": "up to {size} a file",
+    "drop.maxFile": "Up to {size} a file",
     "drop.name": "Your name (optional)",
     "drop.nameHint": "Shown to the person who asked, beside each file.",
     "drop.password": "Password",
