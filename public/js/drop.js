@@ -207,6 +207,9 @@ function showProgress(job, { bytesSent, bytesTotal, bytesPerSecond, secondsLeft 
   job.row.querySelector(".upload-speed").textContent = fast
     ? t("up.speed", { speed: formatBytes(bytesPerSecond), eta: formatDuration(secondsLeft) })
     : "";
+  // Once bytes flow, "checking…" is stale (a retry's note stays until its pause is over).
+  const status = job.row.querySelector(".upload-status");
+  if (bytesSent > 0 && status.dataset.i18n === "up.checking") setMessage(status, "");
 }
 
 function end(job, status, key, args = {}) {
