@@ -12,13 +12,16 @@ from __future__ import annotations
 import dataclasses
 
 from .accounts import handlers as accounts
+from .accounts import security_handlers as security
+from .accounts.audit import remove_old_events
+from .admin import handlers as admin
 from .accounts.passwords import HashGate, PasswordHasher
 from .accounts.throttle import LoginThrottle, RegistrationThrottle
 from .accounts.tokens import ACCESS, DROP, UPLOAD, TokenService, load_signing_key
 from .config import Config
 from .db import Database
 from .files import downloads as files
-from .files import resumable, uploads
+from .files import reconcile, resumable, uploads
 from .files.open_uploads import OpenUploads
 from .files.storage import Storage
 from .sharing import drops, public, shares
@@ -41,17 +44,37 @@ ROUTES = [
     Route("POST", "/api/register", accounts.register, body="json", summary="Create an account."),
     Route("POST", "/api/login", accounts.login, body="json", summary="Exchange username and password for a token."),
     Route("GET", "/api/me", accounts.me, SIGNED_IN, summary="Who I am and how much I store."),
-    Route("POST", "/api/logout", accounts.logout, SIGNED_IN, summary="Revoke this token."),
+    Route("POST", "/api/logout", accounts.logout, SIGNED_IN,
+          summary="End this session: its tokens, refreshed ones included, are refused."),
     Route("POST", "/api/password", accounts.change_password, SIGNED_IN, body="json",
           summary="Change the password; every earlier token and link dies."),
     Route("POST", "/api/token/refresh", accounts.refresh_token, SIGNED_IN, summary="A fresh token for this session."),
+    # account security: two-factor sign-in, sessions, activity
+    Route("POST", "/api/login/totp", security.login_totp, body="json",
+          summary="The second login step: mfa_token and a code (or a recovery code)."),
+    Route("POST", "/api/totp/setup", security.totp_setup, SIGNED_IN, body="json",
+          summary="A new TOTP secret and its otpauth:// URI, behind the password; not on yet."),
+    Route("POST", "/api/totp/enable", security.totp_enable, SIGNED_IN, body="json",
+          summary="Turn two-factor sign-in on with a first code; ten recovery codes, shown once."),
+    Route("POST", "/api/totp/disable", security.totp_disable, SIGNED_IN, body="json",
+          summary="Turn two-factor sign-in off (password and a code)."),
+    Route("POST", "/api/totp/recovery-codes", security.totp_recovery_codes, SIGNED_IN, body="json",
+          summary="Ten new recovery codes (password and a code); the old ones die."),
+    Route("GET", "/api/sessions", security.list_sessions, SIGNED_IN, summary="Where I am signed in."),
+    Route("DELETE", "/api/sessions", security.end_other_sessions, SIGNED_IN,
+          summary="End every session but this one."),
+    Route("DELETE", "/api/sessions/{session_id}", security.end_session, SIGNED_IN,
+          summary="End one of my sessions; its tokens are refused at once."),
+    Route("GET", "/api/activity", security.activity, SIGNED_IN, summary="My account's audit events, newest first."),
     # files
     Route("POST", "/api/files", uploads.upload_files, SIGNED_IN_OR_DROP, body="multipart",
           summary="Upload files (multipart).",
-          before_body=uploads.refuse_before_body),
+          before_body=uploads.refuse_before_body,
+          receive_body=uploads.receive_files_as_they_arrive),
     Route("POST", "/api/upload_binary", uploads.upload_binary, SIGNED_IN, body="multipart",
           summary="Upload files; the tutorial's path, with an optional filename rename.",
-          before_body=uploads.refuse_before_body),
+          before_body=uploads.refuse_before_body,
+          receive_body=uploads.receive_binary_as_it_arrives),
     Route("GET", "/api/files", files.list_files, SIGNED_IN, summary="My files, newest first."),
     Route("GET", "/api/files/{file_id}", files.download_file, SIGNED_IN, summary="A file's bytes (Range, ETag)."),
     Route("DELETE", "/api/files/{file_id}", files.delete_file, SIGNED_IN, summary="Delete a file."),
@@ -70,9 +93,27 @@ ROUTES = [
     Route("HEAD", "/api/uploads/{upload_id}", resumable.upload_offset, SIGNED_IN_OR_UPLOAD, headers=TUS,
           summary="tus: how many bytes are stored (Upload-Offset)."),
     Route("PATCH", "/api/uploads/{upload_id}", resumable.append_chunk, SIGNED_IN_OR_UPLOAD, body="chunk",
-          headers=TUS, summary="tus: append bytes at Upload-Offset.", before_body=resumable.refuse_append_before_body),
+          headers=TUS, summary="tus: append bytes at Upload-Offset.", before_body=resumable.refuse_append_before_body,
+          receive_body=resumable.receive_as_it_arrives),
     Route("DELETE", "/api/uploads/{upload_id}", resumable.cancel_upload, SIGNED_IN_OR_UPLOAD, headers=TUS,
           summary="tus: abandon an upload and release its space."),
+    # operators: accounts, invites and the audit log (each handler checks the caller is an admin)
+    Route("GET", "/api/admin/users", admin.list_users, SIGNED_IN, summary="Accounts by name, with usage (admin)."),
+    Route("POST", "/api/admin/users", admin.create_user, SIGNED_IN, body="json",
+          summary="Create an account, in any registration mode (admin)."),
+    Route("PATCH", "/api/admin/users/{user_id}", admin.change_user, SIGNED_IN, body="json",
+          summary="Change an account's role, disabled flag or quota (admin)."),
+    Route("DELETE", "/api/admin/users/{user_id}", admin.delete_user, SIGNED_IN,
+          summary="Delete an account and everything it owns (admin)."),
+    Route("POST", "/api/admin/users/{user_id}/password", admin.reset_password, SIGNED_IN, body="json",
+          summary="Set an account's password; its sessions end (admin)."),
+    Route("GET", "/api/admin/invites", admin.list_invites, SIGNED_IN, summary="Invites, live ones first (admin)."),
+    Route("POST", "/api/admin/invites", admin.create_invite, SIGNED_IN, body="json",
+          summary="Create an invite code and its register link (admin)."),
+    Route("DELETE", "/api/admin/invites/{invite_id}", admin.revoke_invite, SIGNED_IN,
+          summary="Revoke an invite (admin)."),
+    Route("GET", "/api/admin/events", admin.list_events, SIGNED_IN,
+          summary="The audit log, newest first, by account and type (admin)."),
     # sharing: links out (shares) and in (upload requests), and their public side
     Route("POST", "/api/shares", shares.create_share, SIGNED_IN, body="json",
           summary="Share some of my files through a link."),
@@ -128,8 +169,13 @@ def create_app(config: Config):
     storage = Storage(database, config)
     storage.clear_debris()
     uploads = OpenUploads(database, storage, config)
+    # Held shared until the process ends; True if alone here after a stop that was not clean.
+    serving_lock, needs_reconciling = reconcile.hold_data_dir(config.data_dir)
+    if needs_reconciling:
+        reconcile.reconcile(database, storage, uploads)
     uploads.remove_expired()
     signing_key = load_signing_key(config.secret, config.data_dir)
+    sweep_old_events(database, config)
     services = Services(
         config=config,
         database=database,
@@ -152,4 +198,11 @@ def create_app(config: Config):
     app = access_log(app)
     app.services = services  # for tests and serve.py: the same objects the handlers use
     app.body_gate = BodyGate(router, services.tokens)  # server.py asks it before reading a body
+    app.serving_lock = serving_lock  # server.py marks a clean stop on it
     return app
+
+
+def sweep_old_events(database: Database, config: Config) -> None:
+    """Forget audit events older than ``--event-retention-days`` (at start and in each housekeeping sweep)."""
+    with database.transaction() as connection:
+        remove_old_events(connection, config.clock(), config.event_retention_days * 24 * 3600)

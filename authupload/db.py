@@ -156,7 +156,60 @@ MIGRATIONS = [
     );
     CREATE INDEX registration_attempts_by_address ON registration_attempts (address, at);
     """,
-    # 7: shares and upload requests (authupload/sharing/): links for people without an account.
+    # 7: operators: roles, disabled accounts, per-user quota, last login; invites
+    """
+    ALTER TABLE users ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;      -- 1: may use /api/admin/
+    ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;   -- 1: no login, every token refused
+    ALTER TABLE users ADD COLUMN quota_bytes INTEGER;                   -- NULL: the server's --quota-bytes
+    ALTER TABLE users ADD COLUMN last_login_at REAL;                    -- NULL: never logged in
+    -- "Is there another enabled admin?" is asked on every demotion, disabling and
+    -- deletion: a partial index holds only the few rows that answer it.
+    CREATE INDEX users_enabled_admins ON users (id) WHERE admin = 1 AND disabled = 0;
+    CREATE TABLE invites (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: a revoked invite's code stays dead
+        uses_left    INTEGER NOT NULL,                  -- registrations it may still make
+        expires_at   REAL NOT NULL,
+        quota_bytes  INTEGER,                           -- given to the accounts it creates; NULL: server default
+        created_at   REAL NOT NULL,
+        created_by   TEXT NOT NULL                      -- the admin's username, or 'cli'
+    );
+    -- The admin's "name contains" search: a trigram index (FTS5) over the
+    -- lowercased names finds a substring without reading every account.
+    -- External content: it stores the index only, and triggers keep it in step.
+    CREATE VIRTUAL TABLE user_names USING fts5 (
+        username_key, content = 'users', content_rowid = 'id', tokenize = 'trigram'
+    );
+    INSERT INTO user_names (user_names) VALUES ('rebuild');
+    CREATE TRIGGER user_names_insert AFTER INSERT ON users BEGIN
+        INSERT INTO user_names (rowid, username_key) VALUES (NEW.id, NEW.username_key);
+    END;
+    CREATE TRIGGER user_names_delete AFTER DELETE ON users BEGIN
+        INSERT INTO user_names (user_names, rowid, username_key) VALUES ('delete', OLD.id, OLD.username_key);
+    END;
+    """,
+    # 8: account security: sessions you can see and end, two-factor sign-in, recovery codes.
+    #    Logout now ends a whole session, so the list of revoked token ids goes.
+    """
+    CREATE TABLE sessions (
+        id            TEXT PRIMARY KEY,              -- random, never reused: the tokens' "sid" claim
+        user_id       INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        created_at    REAL NOT NULL,                 -- the login that began it (the 7-day limit counts from here)
+        last_seen_at  REAL NOT NULL,                 -- written at most once a minute, so requests stay read-only
+        address       TEXT NOT NULL,                 -- client address at login
+        user_agent    TEXT NOT NULL                  -- User-Agent at login, cut to 200 characters
+    );
+    CREATE INDEX sessions_by_user ON sessions (user_id, created_at);
+    ALTER TABLE users ADD COLUMN totp_secret TEXT;   -- TOTP secret from setup, sealed with the signing key; or NULL
+    ALTER TABLE users ADD COLUMN totp_enabled INTEGER NOT NULL DEFAULT 0;   -- 1 once a first code confirmed it
+    ALTER TABLE users ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0; -- newest 30-s step used: no code twice
+    CREATE TABLE recovery_codes (
+        user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        code_hash  TEXT NOT NULL,                    -- SHA-256 of an 80-bit random code; the row goes when used
+        PRIMARY KEY (user_id, code_hash)
+    ) WITHOUT ROWID;
+    DROP TABLE revoked_tokens;
+    """,
+    # 9: shares and upload requests (authupload/sharing/): links for people without an account.
     #    A link's token is derived from the row's id with a key kept outside the
     #    database (sharing/links.py), so no column here holds a token.
     """

@@ -2,7 +2,27 @@
 
 waitress parses HTTP/1.1, runs the application in a pool of threads, and reads
 each request body completely (in memory up to 512 KiB, then in a temporary
-file) before the application sees it. Its limits are set from our Config:
+file) before the application sees it.
+
+Why most servers buffer bodies, and what it costs
+-------------------------------------------------
+One thread (waitress's event loop) reads from every connection; a pool of
+worker threads runs the application. A worker blocked on a slow client's next
+bytes could serve nobody else, so the event loop receives the whole body
+first, and a worker only starts once there is nothing left to wait for: slow
+clients cost a buffer, never a thread. The price is paid by big bodies: every
+uploaded byte is written to the temporary file, read back by the application,
+and written again where it belongs — twice the disk writes and a copy more.
+
+So a route whose body is a file's bytes receives it itself (web/early.py): right
+after the headers, the parser asks the route table (``BodyGate.decide``), and
+the route's ``BodyReceiver`` takes each piece as the event loop reads it,
+writing it straight into its destination. That write lands in the page cache
+and returns at once; what blocks — fsync, the database — still waits for the
+handler on a worker thread, so other connections are not held up by it. Every
+other body (JSON, chunked, pages) is spooled as before.
+
+Its limits are set from our Config:
 
 - ``max_request_body_size`` just above the largest file we accept, so a body
   that can only fail is refused before it is read, from its ``Content-Length``;
@@ -20,6 +40,10 @@ file) before the application sees it. Its limits are set from our Config:
   connections one address may hold, and for how long, is web/connections.py's
   job, through ``GuardedChannel``.
 
+Before any of a body is read, ``StrictRequestParser`` asks web/early.py whether
+the headers already decide a refusal (no valid token, too big, no such route):
+such a body is never received, not even into a temporary file.
+
 waitress answers a few errors itself, before the application runs (body too
 large, malformed request, headers too large) with a text page of its own. The
 API promises a JSON envelope for every ``/api/`` answer, so ``EnvelopeErrorTask``
@@ -36,20 +60,24 @@ import time
 import waitress
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser, ParsingError
+from waitress.receiver import FixedStreamReceiver
 from waitress.task import ErrorTask
 from waitress.utilities import Error
 
 from . import i18n
 from .web import http
-from .app import create_app
+from .admin.users import any_admin
+from .app import create_app, sweep_old_events
 from .config import Config
+from .files import reconcile
 from .web.connections import SERVER_CONNECTION_LIMIT, ConnectionGuard
-from .web.early import BodyGate
+from .web.early import BodyGate, BodyReceiver
 from .web.middleware import security_headers_for
 
 # waitress's own errors, by status, as our stable keys.
 WAITRESS_ERROR_KEYS = {400: "bad_request", 413: "body_too_large", 431: "headers_too_large"}
-HOUSEKEEPING_INTERVAL_SECONDS = 600  # how often expired resumable uploads are swept
+HOUSEKEEPING_INTERVAL_SECONDS = 600  # how often expired uploads and old audit events are swept
+FIRST_ADMIN_COMMAND = "python -m authupload users add NAME --admin"
 FILES_BESIDE_CONNECTIONS = 256  # descriptors kept for the database, uploads and downloads
 
 
@@ -75,7 +103,7 @@ class EnvelopeErrorTask(ErrorTask):
 
 
 class RefusedBeforeBody(Error):
-    """A request answered from its headers alone (web/early.py): its HTTPError, as a waitress error."""
+    """A request answered before its handler ran (web/early.py), from its headers or by its body's receiver."""
 
     def __init__(self, refusal: http.HTTPError):
         super().__init__(refusal.key)
@@ -93,7 +121,8 @@ class StrictRequestParser(HTTPRequestParser):
     of de-chunking it and keeping the connection open as waitress would.
 
     A body that can only be refused is refused right here, before a byte of it
-    is stored (web/early.py explains what is decided, and why here).
+    is stored (web/early.py explains what is decided, and why here); a body
+    its route stores itself goes to the route's receiver instead of a buffer.
     """
 
     def __init__(self, adj, body_gate: BodyGate | None = None):
@@ -111,9 +140,16 @@ class StrictRequestParser(HTTPRequestParser):
         if self.chunked and "CONTENT_LENGTH" in self.headers:
             raise ParsingError("Content-Length together with Transfer-Encoding")
         if self.body_rcv is not None and self.body_gate is not None:
-            refusal = self.body_gate.refusal(self.environ_from_headers())
-            if refusal is not None:
-                self.refuse_before_body(refusal)
+            decision = self.body_gate.decide(self.environ_from_headers(), length_known=not self.chunked)
+            if isinstance(decision, http.HTTPError):
+                self.refuse_before_body(decision)
+            elif isinstance(decision, BodyReceiver):
+                self.body_rcv = ReceiverStream(self.content_length, decision)
+
+    def abandon(self) -> None:
+        """The connection closed before this request's body was complete: let its receiver clean up."""
+        if isinstance(self.body_rcv, ReceiverStream):
+            self.body_rcv.receiver.close()
 
     def environ_from_headers(self) -> dict:
         """The WSGI variables the headers already give (PEP 3333), as waitress will set them."""
@@ -130,6 +166,41 @@ class StrictRequestParser(HTTPRequestParser):
         self.content_length = 0
         self.expect_continue = False  # RFC 9110 §10.1.1: a final status instead of 100 Continue
         self.completed = True
+
+
+class ReceiverStream(FixedStreamReceiver):
+    """waitress's receiver of a ``Content-Length`` body, handing each piece to a BodyReceiver.
+
+    waitress counts the bytes and tells us when they are all there; in place
+    of its buffer (``append``, ``getfile``, ``close``) stands the receiver,
+    which becomes ``wsgi.input``: the handler finds it there, already filled.
+    Once the receiver sets ``error``, waitress answers that error (the parser
+    checks ``error`` after every piece) and the rest of the body is dropped.
+    """
+
+    def __init__(self, length: int, receiver: BodyReceiver):
+        super().__init__(length, self)
+        self.receiver = receiver
+        self.received_bytes = 0
+
+    @property
+    def error(self):
+        refusal = self.receiver.error
+        return None if refusal is None else RefusedBeforeBody(refusal)
+
+    def append(self, data: bytes) -> None:
+        if self.receiver.error is None:
+            self.receiver.write(data)
+        self.received_bytes += len(data)
+
+    def __len__(self) -> int:
+        return self.received_bytes
+
+    def getfile(self):
+        return self.receiver
+
+    def close(self) -> None:
+        self.receiver.close()
 
 
 class GuardedChannel(HTTPChannel):
@@ -154,6 +225,8 @@ class GuardedChannel(HTTPChannel):
         return super().readable()
 
     def del_channel(self, map=None):
+        if self.request is not None:  # a request cut off halfway: its body will never be complete
+            self.request.abandon()
         if self.counted_address is not None:
             self.guard.release(self.counted_address)
             self.counted_address = None  # del_channel may run twice; count the close once
@@ -196,6 +269,7 @@ def build_server(config: Config):
                             config.idle_timeout_seconds, config.trusted_proxy)
     server.channel_class = guard.open_channel  # waitress calls it for each accepted socket
     server.application_services = app.services
+    server.serving_lock = app.serving_lock
     return server
 
 
@@ -217,11 +291,12 @@ def connection_limit() -> int:
 
 
 def start_housekeeping(services) -> threading.Thread:
-    """Sweep expired resumable uploads (and their quota reservations) every few minutes."""
+    """Every few minutes: sweep expired resumable uploads (and their quota reservations) and old audit events."""
 
     def sweep_forever():
         while not stop.wait(HOUSEKEEPING_INTERVAL_SECONDS):
             services.uploads.remove_expired()
+            sweep_old_events(services.database, services.config)
 
     stop = threading.Event()
     thread = threading.Thread(target=sweep_forever, name="housekeeping", daemon=True)
@@ -235,7 +310,11 @@ def run(config: Config) -> None:
     start_housekeeping(server.application_services)
     print(f"authupload serving on http://{server.effective_host}:{server.effective_port}/ "
           f"(data in {config.data_dir.resolve()}); Ctrl-C stops it", flush=True)
+    if not any_admin(server.application_services.database.connection()):
+        print(f"No admin account yet: create one with `{FIRST_ADMIN_COMMAND} --data-dir "
+              f"{config.data_dir}`", flush=True)
     try:
         server.run()
     finally:
         server.close()
+        reconcile.mark_clean_exit(server.serving_lock)  # the next start need not walk the files

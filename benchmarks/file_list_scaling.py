@@ -38,6 +38,31 @@ def insert_file_rows(database: Path, user_id: int, count: int) -> None:
             " VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
 
+def server_with_two_accounts(workdir: Path, insert_rows, few: int, many: int):
+    """A running server with two new accounts given ``few`` and ``many`` rows by ``insert_rows(database,
+    user_id, count)`` while it was stopped; returns the server and each count's access token."""
+    data_dir = workdir / "data"
+    server = start_server(workdir, "--bcrypt-cost", "4", data_dir=data_dir)
+    try:
+        usernames = {few: new_account(server.url)[0], many: new_account(server.url)[0]}
+    finally:
+        server.stop()
+    with sqlite3.connect(data_dir / "authupload.db") as connection:
+        ids = dict(connection.execute("SELECT username, id FROM users").fetchall())
+    for count, username in usernames.items():
+        insert_rows(data_dir / "authupload.db", ids[username], count)
+    server = start_server(workdir, "--bcrypt-cost", "4", data_dir=data_dir)
+    return server, {count: login_token(server.url, username) for count, username in usernames.items()}
+
+
+def checked_flat(figure: Figure) -> Figure:
+    """Target: the many-row latency within ``FLATNESS_LIMIT`` × the few-row one; printed."""
+    figure.target = f"ratio ≤ {FLATNESS_LIMIT:g} (flat)"
+    figure.met = figure.ratio is not None and figure.ratio <= FLATNESS_LIMIT
+    figure.print_line()
+    return figure
+
+
 def latencies_ms(base_url: str, token: str, path: str, requests: int) -> list[float]:
     connection = http.client.HTTPConnection(base_url.split("//", 1)[1], timeout=30)
     headers = {"Authorization": f"Bearer {token}"}
@@ -59,22 +84,9 @@ def latencies_ms(base_url: str, token: str, path: str, requests: int) -> list[fl
 def run(workdir: Path, quick: bool) -> list[Figure]:
     section(f"Scaling: GET /api/files with {FEW_FILES} vs {MANY_FILES} files (limit 50, concurrency 1)")
     requests, repeats = (20, 2) if quick else (60, 3)  # a deep page of 100 000 files is slow: keep it bounded
-    data_dir = workdir / "data"
-    server = start_server(workdir, "--bcrypt-cost", "4", data_dir=data_dir)
-    try:
-        few_user, _ = new_account(server.url)
-        many_user, _ = new_account(server.url)
-    finally:
-        server.stop()
-    with sqlite3.connect(data_dir / "authupload.db") as connection:
-        ids = dict(connection.execute("SELECT username, id FROM users").fetchall())
-    insert_file_rows(data_dir / "authupload.db", ids[few_user], FEW_FILES)
-    insert_file_rows(data_dir / "authupload.db", ids[many_user], MANY_FILES)
-
-    server = start_server(workdir, "--bcrypt-cost", "4", data_dir=data_dir)
+    server, tokens = server_with_two_accounts(workdir, insert_file_rows, FEW_FILES, MANY_FILES)
     figures = []
     try:
-        tokens = {FEW_FILES: login_token(server.url, few_user), MANY_FILES: login_token(server.url, many_user)}
         cases = {
             "GET /api/files (first page)": lambda count: "/api/files?limit=50",
             "GET /api/files (last page, offset n-50)": lambda count: f"/api/files?limit=50&offset={count - 50}",
@@ -95,10 +107,7 @@ def run(workdir: Path, quick: bool) -> list[Figure]:
                 note=f"p99 {Sample(p99[MANY_FILES]).median:.2f} ms vs {Sample(p99[FEW_FILES]).median:.2f} ms",
                 extra={"p99_ms_many": p99[MANY_FILES], "p99_ms_few": p99[FEW_FILES]},
             )
-            figure.target = f"ratio ≤ {FLATNESS_LIMIT:g} (flat)"
-            figure.met = figure.ratio is not None and figure.ratio <= FLATNESS_LIMIT
-            figure.print_line()
-            figures.append(figure)
+            figures.append(checked_flat(figure))
     finally:
         server.stop()
     return figures

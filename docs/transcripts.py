@@ -19,7 +19,7 @@ run, by placeholders in angle brackets before anything is written:
     file and upload ids      <file-id-1>, <upload-id-1>
     HTTP dates, ISO times    <http-date>, <time>
     page validators          "<etag-1>", and a page's body and length (public/ changes often)
-    log timestamps, timings  <log-time>, <ms>
+    log timestamps, timings  <log-time>, [<time>], <ms>
     the port                 8080 (the server's default; the script used a free one)
 
 Lengths (``Content-Length``) are those of the real bytes: a JWT has the same
@@ -320,6 +320,7 @@ class Story:
         for line in complete.decode("utf-8", "replace").splitlines():
             line = re.sub(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}", "<log-time>", line)
             line = re.sub(r"\d+\.\dms$", "<ms>ms", line)
+            line = re.sub(r"\[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d \+0000\]", "[<time>]", line)
             lines.append(line)
         return "\n".join(lines) + ("\n" if lines else "")
 
@@ -536,6 +537,8 @@ def show_jwt(norm: Normaliser, placeholder: str) -> str:
     for key, value in claims.items():
         if key == "jti":
             value = "<random, 22 characters>"
+        elif key == "sid":
+            value = "<the session's id: random, 22 characters>"
         elif key in ("iat", "auth_time") and value == iat:
             value = "<iat: now, in seconds since 1970>"
         elif key == "exp" and isinstance(iat, int):

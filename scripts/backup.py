@@ -14,8 +14,9 @@ What is copied, in this order:
    file never changes after it appears (it is written under tmp/ or partial/ and
    then renamed into files/), so each copy is exact.
 3. ``secret.key``, mode 0600: without it every token in flight is refused after a
-   restore (users just log in again), so it is kept, but it is a secret: the
-   backup folder is created 0700.
+   restore (users just log in again) and the sealed TOTP secrets cannot be opened
+   (two-factor accounts sign in with a recovery code), so it is kept, but it is a
+   secret: the backup folder is created 0700.
 
 Why the database first and the files second: between the two steps users keep
 uploading and deleting.

@@ -2,7 +2,7 @@
 """Take screenshots of every page for the README: desktop (1280 wide) and phone
 (375 wide), in English, Simplified and Traditional Chinese, into docs/screenshots/.
 
-    python scripts/screenshots.py [--out docs/screenshots]
+    python scripts/screenshots.py [--out docs/screenshots] [--pages register login welcome security]
 
 It starts its own ``serve.py`` on a free loopback port with a temporary data
 directory, creates a demo account with a few files and one unfinished upload
@@ -33,6 +33,7 @@ CHROMIUM = os.environ.get("AUTHUPLOAD_CHROMIUM", "/usr/bin/chromium")
 USERNAME = "alice2024"
 PASSWORD = "correct horse battery"
 MIB = 1024 * 1024
+PAGES = ["register", "login", "welcome", "security"]
 
 VIEWPORTS = {
     "desktop": {"viewport": {"width": 1280, "height": 800}},
@@ -120,6 +121,32 @@ def shoot_login(page, url: str, path: Path) -> None:
     page.screenshot(path=path, full_page=True)
 
 
+def sign_in_elsewhere(url: str) -> None:
+    """Two more sessions of the demo account, from a phone and a laptop, and one mistyped
+    password: the security page's sessions and activity lists have something to show."""
+    for user_agent, password in [
+        ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko)"
+         " Version/18.1 Mobile/15E148 Safari/604.1", "not my password"),
+        ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko)"
+         " Version/18.1 Mobile/15E148 Safari/604.1", PASSWORD),
+        ("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:140.0) Gecko/20100101 Firefox/140.0", PASSWORD),
+    ]:
+        requests.post(f"{url}/api/login", json={"username": USERNAME, "password": password},
+                      headers={"User-Agent": user_agent}, timeout=10)
+
+
+def shoot_security(page, url: str, token: str, path: Path) -> None:
+    """The security page halfway through turning two-factor sign-in on: the QR code and the key."""
+    page.goto(f"{url}/login.html")
+    page.evaluate("token => localStorage.setItem('token', token)", token)
+    page.goto(f"{url}/security.html")
+    page.wait_for_selector("#sessionList .session-row")
+    page.fill("#setupPassword", PASSWORD)
+    page.click("#setupSubmit")
+    page.wait_for_selector("#qrCode svg")
+    page.screenshot(path=path, full_page=True)
+
+
 def shoot_welcome(page, url: str, token: str, path: Path, upload: Path) -> None:
     page.goto(f"{url}/login.html")
     page.evaluate("token => localStorage.setItem('token', token)", token)
@@ -144,6 +171,7 @@ def shoot_welcome(page, url: str, token: str, path: Path, upload: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--pages", nargs="+", choices=PAGES, default=PAGES, help="only these pages")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -154,6 +182,7 @@ def main() -> None:
         process, url = start_server(scratch / "data")
         try:
             token = demo_account(url)
+            sign_in_elsewhere(url)
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
                 for lang, (locale, time_zone) in LANGUAGES.items():
@@ -161,9 +190,14 @@ def main() -> None:
                         context = browser.new_context(locale=locale, timezone_id=time_zone, **options)
                         context.set_default_timeout(15_000)
                         page = context.new_page()
-                        shoot_register(page, url, args.out / f"register-{form}-{lang}.png")
-                        shoot_login(page, url, args.out / f"login-{form}-{lang}.png")
-                        shoot_welcome(page, url, token, args.out / f"welcome-{form}-{lang}.png", upload)
+                        if "register" in args.pages:
+                            shoot_register(page, url, args.out / f"register-{form}-{lang}.png")
+                        if "login" in args.pages:
+                            shoot_login(page, url, args.out / f"login-{form}-{lang}.png")
+                        if "welcome" in args.pages:
+                            shoot_welcome(page, url, token, args.out / f"welcome-{form}-{lang}.png", upload)
+                        if "security" in args.pages:
+                            shoot_security(page, url, token, args.out / f"security-{form}-{lang}.png")
                         context.close()
                         print(f"{lang} {form}: done")
                 browser.close()

@@ -18,6 +18,10 @@ def audit_data_dir(data_dir: Path, check_hashes: bool = True) -> list[str]:
     - the database passes ``PRAGMA integrity_check``;
     - no username key twice;
     - every file row has its bytes on disk, of its size (and sha256);
+    - every file under ``files/`` has its row (no bytes nobody can reach);
+    - each user's usage counters equal the sum of their rows;
+    - every open upload's partial file holds exactly its offset's bytes, and
+      every file under ``partial/`` belongs to an upload;
     - ``tmp/`` holds no file (call after a restart: start-up sweeps dead processes' folders).
     """
     problems = []
@@ -35,6 +39,24 @@ def audit_data_dir(data_dir: Path, check_hashes: bool = True) -> list[str]:
                 problems.append(f"file row {file_id} has no whole file on disk")
             elif check_hashes and file_sha256(path) != sha256:
                 problems.append(f"file {file_id} does not match its sha256")
+        known = {(str(user_id), file_id) for user_id, file_id in connection.execute("SELECT user_id, id FROM files")}
+        on_disk = {(path.parent.name, path.name) for path in (data_dir / "files").glob("*/*")}
+        for owner, file_id in sorted(on_disk - known):
+            problems.append(f"files/{owner}/{file_id} has no row")
+        for user_id, counted, summed in connection.execute(
+                "SELECT id, file_count || '/' || file_bytes, (SELECT count(*) || '/' || coalesce(sum(size), 0)"
+                " FROM files WHERE files.user_id = users.id) FROM users"):
+            if counted != summed:
+                problems.append(f"user {user_id} counts {counted} files/bytes, the rows sum to {summed}")
+        uploads = connection.execute("SELECT id, offset, file_id FROM uploads").fetchall()
+        for upload_id, offset, file_id in uploads:
+            partial = data_dir / "partial" / upload_id
+            if file_id is None and (not partial.is_file() or partial.stat().st_size != offset):
+                problems.append(f"open upload {upload_id} does not hold exactly its offset's {offset} bytes")
+        upload_ids = {upload_id for upload_id, _, _ in uploads}
+        for path in (data_dir / "partial").glob("*"):
+            if path.name.removesuffix(".lock") not in upload_ids:
+                problems.append(f"partial/{path.name} belongs to no upload")
     finally:
         connection.close()
     leftovers = [path for path in (data_dir / "tmp").rglob("*") if path.is_file()]

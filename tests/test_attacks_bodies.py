@@ -174,6 +174,14 @@ def test_expect_100_continue_on_an_acceptable_upload_still_gets_100_and_stores_i
     assert b'"name":"ok.txt"' in answer
 
 
+def test_a_content_length_of_thousands_of_digits_is_400_without_a_traceback(server):
+    head, envelope, held_open = send_headers_then_body(server, "POST", "/api/login", {
+        "Content-Type": "application/json", "Content-Length": "9" * 5000}, body_bytes=0)
+    assert status_of(head) == 400
+    assert envelope["data"]["error"] == "bad_request"
+    assert "Traceback" not in server.log()
+
+
 def drop_bearer(server, bearer, **limits) -> str:
     """A sender's drop token for a new upload request with these limits."""
     created = urllib.request.Request(server.url + "/api/requests", json.dumps({"title": "early", **limits}).encode(),

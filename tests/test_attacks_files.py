@@ -28,10 +28,10 @@ SERVER_NAME = re.compile(r"files/\d+/[0-9a-f]{32}")
 
 
 def files_on_disk(app) -> list[str]:
-    """Every file in the data directory but the database, the key and tus's own partial/ folder."""
+    """Every file in the data directory but the database, the key, the serving lock and tus's own partial/ folder."""
     data_dir = app.services.config.data_dir
     return sorted(str(p.relative_to(data_dir)) for p in data_dir.rglob("*")
-                  if p.is_file() and not p.name.startswith(("authupload.db", "secret.key"))
+                  if p.is_file() and not p.name.startswith(("authupload.db", "secret.key", "serving.lock"))
                   and p.relative_to(data_dir).parts[0] != "partial")
 
 

@@ -352,13 +352,22 @@ def test_many_half_open_connections_do_not_stop_the_server(server):
 
 @pytest.mark.slow
 def test_a_body_framed_by_both_content_length_and_chunked_is_refused_not_smuggled(server):
+    """RFC 9112 §6.1: refused with 400 bad_request and the connection closed, whatever waitress does itself.
+
+    A behaviour test, run on every waitress the dependency floors allow (CI runs it
+    on the declared floor and on the newest release): the hidden request never runs.
+    """
     smuggled = b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n"
     body = b"0\r\n\r\n" + smuggled  # chunked: ends at once; by Content-Length: carries a second request
-    answer = exchange(server, head_of("/api/login", {"Content-Type": "application/json",
-                                                     "Content-Length": str(len(body)),
-                                                     "Transfer-Encoding": "chunked"}) + body)
-    statuses = [status for status, _ in responses(answer)]
-    assert statuses == [400]  # refused, and the connection closed: the hidden request never ran
+    request = head_of("/api/login", {"Content-Type": "application/json", "Content-Length": str(len(body)),
+                                     "Transfer-Encoding": "chunked"}) + body
+    answer = b""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(request)
+        while chunk := sock.recv(65536):  # only the server closing ends this; a socket.timeout fails the test
+            answer += chunk
+    ((status, envelope),) = responses(answer)  # one answer: the smuggled GET got none
+    assert (status, envelope["data"]["error"]) == (400, "bad_request")
 
 
 SECURITY_HEADERS = ("x-content-type-options", "referrer-policy", "cache-control", "content-security-policy")

@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTIONS = {"cold_start", "small_requests", "login", "login_burst", "transfers", "tus_upload", "concurrent_uploads",
-            "file_list_scaling", "sharing"}
+            "file_list_scaling", "operators", "account_security", "sharing"}
 
 
 @pytest.mark.slow

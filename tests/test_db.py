@@ -54,7 +54,8 @@ def test_a_version_1_database_is_migrated_and_keeps_its_users(tmp_path, make_con
     database = app.services.database
     assert database.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     tables = {row[0] for row in database.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {"users", "revoked_tokens", "login_failures", "files", "uploads"} <= tables
+    assert {"users", "login_failures", "files", "uploads", "sessions", "recovery_codes"} <= tables
+    assert "revoked_tokens" not in tables  # logout ends a session now: no list of revoked token ids
     client = validated_client(app)
     token = client.post_json("/api/login", {"username": "alice123", "password": "correct horse"}).json["data"][
         "access_token"]

@@ -184,6 +184,71 @@ def test_tus_creation_counts_the_space_promised_to_open_uploads(small_disk):
     assert audit_data_dir(data_dir) == []
 
 
+def wait_for_bytes_in_the_commit_window(data_dir: Path) -> None:
+    """Until a file has been moved into files/ (the commit, paused, has not said COMMIT yet)."""
+    deadline = time.monotonic() + 30
+    while not list((data_dir / "files").glob("*/*")):
+        assert time.monotonic() < deadline, "the upload never reached its commit"
+        time.sleep(0.05)
+
+
+def in_background(work) -> threading.Thread:
+    def run():
+        try:
+            work()
+        except requests.RequestException:
+            pass  # the server is killed under it: what the test is about
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+PAUSED_COMMITS = {"AUTHUPLOAD_TEST_COMMIT_PAUSE_SECONDS": "60"}
+
+
+def test_kill_9_inside_a_multipart_commit_then_a_restart_leaves_nothing_unknown(tmp_path):
+    data_dir = tmp_path / "data"
+    server = LiveServer(data_dir, "--bcrypt-cost", "4", env=PAUSED_COMMITS).start()
+    headers = register_and_login(server.url, "window0001")
+    uploading = in_background(lambda: upload(server.url, headers, b"never acknowledged" * 1000))
+    wait_for_bytes_in_the_commit_window(data_dir)
+    server.kill()
+    uploading.join()
+    assert audit_data_dir(data_dir) != []  # the crash did leave bytes no row knows
+    with LiveServer(data_dir, "--bcrypt-cost", "4", port=server.port) as restarted:
+        assert audit_data_dir(data_dir) == []  # reconciled at start: the commit was undone
+        headers = login_headers(restarted.url, "window0001")
+        assert requests.get(f"{restarted.url}/api/files", headers=headers, timeout=30).json()["data"]["total"] == 0
+        assert upload(restarted.url, headers, b"after the crash").status_code == 200
+    assert audit_data_dir(data_dir) == []
+
+
+def test_kill_9_inside_a_tus_completion_then_a_restart_resumes_from_a_true_offset(tmp_path):
+    data_dir = tmp_path / "data"
+    server = LiveServer(data_dir, "--bcrypt-cost", "4", env=PAUSED_COMMITS).start()
+    headers = register_and_login(server.url, "window0002")
+    body = os.urandom(100_000)
+    location = create_tus_upload(server.url, headers, len(body)).headers["Location"]
+    chunk = {**headers, **TUS, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}
+    finishing = in_background(lambda: requests.patch(server.url + location, headers=chunk, data=body, timeout=120))
+    wait_for_bytes_in_the_commit_window(data_dir)
+    server.kill()
+    finishing.join()
+    with LiveServer(data_dir, "--bcrypt-cost", "4", port=server.port) as restarted:
+        assert audit_data_dir(data_dir) == []
+        headers = login_headers(restarted.url, "window0002")
+        offset = requests.head(restarted.url + location, headers={**headers, **TUS}, timeout=30)
+        assert offset.headers["Upload-Offset"] == "0"  # the completion was undone: its bytes are gone, and HEAD says so
+        chunk = {**headers, **TUS, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}
+        assert requests.patch(restarted.url + location, headers=chunk, data=body, timeout=120).status_code == 204
+        listing = requests.get(f"{restarted.url}/api/files", headers=headers, timeout=30).json()["data"]
+        assert listing["total"] == 1
+        file_id = listing["files"][0]["id"]
+        stored = requests.get(f"{restarted.url}/api/files/{file_id}", headers=headers, timeout=30).content
+        assert stored == body
+    assert audit_data_dir(data_dir) == []
+
+
 def run_soak(*flags: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(ROOT / "benchmarks" / "soak.py"), *flags],
                           capture_output=True, text=True, timeout=600)

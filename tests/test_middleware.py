@@ -140,34 +140,62 @@ def access_lines(caplog):
     return [r.getMessage() for r in caplog.records if r.name == "authupload.access"]
 
 
-def test_access_log_has_one_line_with_method_path_status_bytes_and_duration(client, caplog):
-    caplog.set_level(logging.INFO)
-    response = client.get("/api/health")
+# httpd's common log format (%h %l %u %t "%r" %>s %b), then the milliseconds taken.
+COMMON_LOG_LINE = re.compile(
+    r'(?P<address>\S+) - (?P<user>\S+) \[(?P<time>\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d \+0000)\] '
+    r'"(?P<method>[A-Z]+) (?P<path>(?:[^"\\]|\\.)*) (?P<protocol>HTTP/1\.[01])" '
+    r'(?P<status>\d{3}) (?P<bytes>\d+) (?P<ms>\d+\.\d)ms'
+)
+
+
+def parsed_line(caplog) -> dict:
     (line,) = access_lines(caplog)
-    assert re.fullmatch(r"GET /api/health 200 (\d+) \d+\.\dms", line), line
-    assert int(line.split()[3]) == len(response.body)
+    match = COMMON_LOG_LINE.fullmatch(line)
+    assert match, line
+    return match.groupdict()
+
+
+def test_access_log_is_one_common_log_format_line_with_the_duration(client, caplog):
+    caplog.set_level(logging.INFO)
+    response = client.get("/api/health", extra_environ={"REMOTE_ADDR": "203.0.113.9"})
+    line = parsed_line(caplog)
+    assert (line["address"], line["user"], line["method"], line["path"], line["status"]) == \
+        ("203.0.113.9", "-", "GET", "/api/health", "200")
+    assert int(line["bytes"]) == len(response.body)
+
+
+def test_access_log_names_the_user_of_a_verified_token_only(client, auth, caplog):
+    user = auth.new_user()
+    caplog.set_level(logging.INFO)
+    client.get("/api/me", headers=user["headers"])
+    assert parsed_line(caplog)["user"] == str(user["id"])
+    caplog.clear()
+    client.get("/api/me", headers={"Authorization": "Bearer " + user["token"][:-4] + "AAAA"}, expect_errors=True)
+    line = parsed_line(caplog)
+    assert (line["user"], line["status"]) == ("-", "401")  # a refused token names nobody
 
 
 def test_access_log_records_errors_too(client, caplog):
     caplog.set_level(logging.INFO)
     client.post("/api/nothing", expect_errors=True)
-    (line,) = access_lines(caplog)
-    assert line.startswith("POST /api/nothing 404 ")
+    line = parsed_line(caplog)
+    assert (line["method"], line["path"], line["status"]) == ("POST", "/api/nothing", "404")
 
 
 def test_access_log_never_shows_the_query_string(client, caplog):
     caplog.set_level(logging.INFO)
     client.get("/api/files/abc/download?token=very.secret.token", expect_errors=True)
     (line,) = access_lines(caplog)
-    assert line.startswith("GET /api/files/abc/download ")
+    assert parsed_line(caplog)["path"] == "/api/files/abc/download"
     assert "secret" not in line and "?" not in line
 
 
 def test_access_log_escapes_control_characters_in_the_path(client, caplog):
     caplog.set_level(logging.INFO)
-    client.get("/api/x%0Aforged%20line", expect_errors=True)
+    client.get('/api/x%0Aforged%22%20line', expect_errors=True)
     (line,) = access_lines(caplog)
     assert "\n" not in line and "\\n" in line
+    assert parsed_line(caplog)["path"] == '/api/x\\nforged\\" line'  # the quote cannot end the request field
 
 
 def test_access_log_never_shows_the_authorization_header(client, auth, caplog):

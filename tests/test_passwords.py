@@ -66,10 +66,15 @@ def test_a_nul_does_not_truncate_the_password(hasher):
     assert not hasher.verify_password("abc\x00xyz", stored)
 
 
-def test_bcrypt_itself_refuses_more_than_72_bytes():
-    # Why the pre-hash exists: without it a long password would be a 500.
-    with pytest.raises(ValueError):
-        bcrypt.hashpw(b"x" * 73, bcrypt.gensalt(4))
+def test_bcrypt_itself_cannot_take_more_than_72_bytes():
+    """Why the pre-hash exists: bcrypt 5 refuses a longer input (a 500 without it), and
+    bcrypt 4 — the declared floor — silently ignores everything after byte 72."""
+    salt = bcrypt.gensalt(4)
+    try:
+        long_hash = bcrypt.hashpw(b"x" * 72 + b"tail", salt)
+    except ValueError:
+        return  # bcrypt 5: refused
+    assert long_hash == bcrypt.hashpw(b"x" * 72 + b"other tail", salt)  # bcrypt 4: the tails never counted
 
 
 def test_unknown_user_check_returns_false(hasher):

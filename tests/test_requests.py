@@ -145,6 +145,13 @@ def test_sender_sees_title_note_and_room(client, owner, app):
                     "bytes_left": 500, "max_file_bytes": app.services.config.max_file_bytes}
 
 
+def test_a_disabled_owners_request_is_404(client, app, owner):
+    created = create(client, owner).json["data"]
+    app.services.database.execute("UPDATE users SET disabled = 1 WHERE id = ?", (owner["id"],))
+    info(client, created, status=404)
+    session(client, created, status=404)
+
+
 def test_expired_request_is_410(client, owner, clock):
     created = create(client, owner, expires_in=60).json["data"]
     drop = sender(client, created)

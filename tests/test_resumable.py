@@ -12,7 +12,7 @@ import pytest
 import webtest
 
 from authupload import create_app, i18n
-from authupload.files import resumable
+from authupload.files import open_uploads, resumable
 from authupload.files.open_uploads import RunningHashes
 from authupload.files.hashing import BackgroundSha256
 from authupload.web.http import iso_time as iso
@@ -318,7 +318,7 @@ def upload_id_of(location: str) -> str:
 def refuse_to_reread(monkeypatch):
     def reread(path, chunk_bytes):
         raise AssertionError("the whole file was read again for its sha256")
-    monkeypatch.setattr(resumable, "file_sha256", reread)
+    monkeypatch.setattr(open_uploads, "file_sha256", reread)
 
 
 def test_completion_uses_the_running_hash_of_the_accepted_chunks(tus, app, user, monkeypatch):

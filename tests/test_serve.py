@@ -64,8 +64,24 @@ def test_the_access_log_reaches_stderr_without_secrets(server):
     request(server, "POST", "/api/register", {"username": "alice123", "password": "correct horse"})
     request(server, "GET", "/api/health?token=topsecret")
     log = server.log()
-    assert "GET /api/health 200" in log
+    assert '"GET /api/health HTTP/1.1" 200' in log
     assert "correct horse" not in log and "topsecret" not in log
+
+
+def test_the_access_log_names_the_forwarded_client_behind_the_trusted_proxy_and_the_user(tmp_path):
+    with LiveServer(tmp_path / "data", "--bcrypt-cost", "4", "--trusted-proxy", "127.0.0.1") as server:
+        credentials = {"username": "alice123", "password": "correct horse"}
+        _, _, body = request(server, "POST", "/api/register", credentials)
+        user_id = json.loads(body)["data"]["id"]
+        _, _, body = request(server, "POST", "/api/login", credentials)
+        token = json.loads(body)["data"]["access_token"]
+        request(server, "GET", "/api/me", headers={"Authorization": f"Bearer {token}",
+                                                  "X-Forwarded-For": "198.51.100.7"})
+        log = server.log()
+    (line,) = [line for line in log.splitlines() if '"GET /api/me ' in line]
+    assert f"authupload.access 198.51.100.7 - {user_id} [" in line
+    assert '"GET /api/me HTTP/1.1" 200 ' in line
+    assert token not in log and "correct horse" not in log
 
 
 def raw_exchange(server, data: bytes) -> bytes:

@@ -9,6 +9,7 @@ import pytest
 import webtest
 
 from authupload import create_app
+from authupload.files import hashing
 from authupload.files.hashing import BackgroundSha256
 
 import forms
@@ -363,6 +364,16 @@ def test_the_background_sha256_equals_hashlib_chunk_for_chunk():
         background.update(chunk)
     assert background.hexdigest() == hashlib.sha256(b"".join(chunks)).hexdigest()
     assert halfway.hexdigest() == hashlib.sha256(b"".join(chunks[:3])).hexdigest()
+
+
+def test_the_background_sha256_holds_a_bounded_queue_of_unhashed_bytes():
+    chunks = [bytes([n]) * (1 << 20) for n in range(40)]
+    background = BackgroundSha256()
+    for chunk in chunks:
+        background.update(chunk)  # the event loop's call: it waits only past the bound
+        assert background.queued_bytes <= hashing.MAX_QUEUED_BYTES + len(chunk)
+    assert background.hexdigest() == hashlib.sha256(b"".join(chunks)).hexdigest()
+    assert background.queued_bytes == 0
 
 
 

@@ -87,7 +87,12 @@ class LoginThrottle:
         return attempt
 
     def release(self, attempt: Attempt) -> None:
-        """The attempt was never judged (the server was busy): take back its reservation."""
+        """Take back this attempt's reservation, and only that.
+
+        For an attempt never judged (the server was busy), and for a right
+        password that only leads to the second factor: the failures already
+        counted against the name stay.
+        """
         with self.database.transaction() as connection:
             self._delete_reservation(connection, self.key_scope, attempt.key, attempt.at)
             self._delete_reservation(connection, self.address_scope, attempt.address, attempt.at)

@@ -5,20 +5,24 @@ the claims, and an HMAC-SHA256 signature over both made with the server's key.
 Anyone can read the claims; nobody without the key can change them.
 
 Claims: ``sub`` (user id, a string), ``name``, ``iat``, ``exp``, ``jti`` (a random
-id, so one token can be revoked), ``purpose``, ``ver`` and ``acct`` (the account's
-random ``account_key``). The purpose keeps
+id), ``purpose``, ``ver``, ``acct`` (the account's random ``account_key``), and for
+tokens of a sign-in ``sid`` (its session, see sessions.py). The purpose keeps
 tokens in their lane: an ``access`` token opens the API, an ``upload`` token
-opens one resumable upload, a ``download`` token one file, a ``drop`` token
-lets somebody without an account send files through one upload request
-(claims ``request`` and ``uploader``) — never each other.
+opens one resumable upload, a ``download`` token one file, an ``mfa`` token only
+the second step of a login, a ``drop`` token lets somebody without an account
+send files through one upload request (claims ``request`` and ``uploader``) —
+never each other.
 
 How a token dies before ``exp``:
-- logout puts its ``jti`` on the revoked list;
-- a password change bumps the user's ``token_version``, and a token whose ``ver``
-  is older is refused — every session and download link at once;
+- ending its session (logout, "sign out" from another device, a password
+  change) deletes the session row its ``sid`` names;
+- a password change also bumps the user's ``token_version``, and a token whose
+  ``ver`` is older is refused — download links and pending second login steps too;
 - a deleted user's tokens find no user, and never another user: ids are not
   reused, and should a restored backup hand an id out again, the new account has
-  another ``account_key`` than the one the token carries.
+  another ``account_key`` than the one the token carries;
+- a disabled account's tokens are refused while it stays disabled (and
+  disabling bumps ``token_version`` too, so enabling it again revives none).
 
 Only ``HS256`` is accepted: the algorithm comes from our code, never from the
 token's header, which defeats ``alg: none`` and RS256/HS256 confusion.
@@ -34,6 +38,7 @@ from pathlib import Path
 import jwt
 
 from ..web.http import unauthorized
+from .sessions import note_activity
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["sub", "name", "iat", "exp", "jti", "purpose", "ver", "acct"]
@@ -43,6 +48,7 @@ VERIFIED_TOKENS_CACHED = 4096  # signatures remembered: about 2 MiB at most
 ACCESS = "access"
 UPLOAD = "upload"
 DOWNLOAD = "download"
+MFA = "mfa"  # between a right password and the second factor: opens nothing but POST /api/login/totp
 DROP = "drop"
 
 
@@ -74,7 +80,7 @@ def load_signing_key(secret: str, data_dir: Path) -> bytes:
 
 
 class TokenService:
-    """Issue, verify and revoke tokens, with the users and revoked_tokens tables."""
+    """Issue and verify tokens, checked against the users and sessions tables."""
 
     def __init__(self, key: bytes, database, clock):
         self.key = key
@@ -90,7 +96,9 @@ class TokenService:
         """A signed token for one user and purpose, valid for ``ttl_seconds``.
 
         ``account_key`` is the users row's random key (or the ``acct`` claim of
-        the token this one is issued under).
+        the token this one is issued under). ``extra`` claims whose value is
+        None are left out: e.g. the ``sid`` of an upload that no sign-in created
+        (a tus upload through a share's drop).
         """
         now = int(self.clock())
         claims = {
@@ -102,7 +110,7 @@ class TokenService:
             "purpose": purpose,
             "ver": token_version,
             "acct": account_key,
-            **extra,
+            **{name: value for name, value in extra.items() if value is not None},
         }
         return jwt.encode(claims, self.key, algorithm=ALGORITHM)
 
@@ -115,16 +123,24 @@ class TokenService:
         if claims["exp"] <= self.clock():
             raise unauthorized("token_expired")
         # Liveness is checked on every request, never cached: a logout or a
-        # password change must take effect at once. The account key is part of
-        # the same primary-key lookup: a row with this id but another key is
-        # another account, which this token must never open.
-        user = self.database.execute(
-            "SELECT token_version, EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?) AS revoked"
-            " FROM users WHERE id = ? AND account_key = ?",
-            (claims["jti"], int(claims["sub"]), claims["acct"]),
+        # password change must take effect at once. One lookup by primary key
+        # finds the user and, for a token of a sign-in, its session. The account
+        # key is part of it: a row with this id but another key is another
+        # account, which this token must never open.
+        live = self.database.execute(
+            "SELECT users.token_version, users.disabled, sessions.last_seen_at FROM users"
+            " LEFT JOIN sessions ON sessions.id = ? AND sessions.user_id = users.id"
+            " WHERE users.id = ? AND users.account_key = ?",
+            (claims.get("sid"), int(claims["sub"]), claims["acct"]),
         ).fetchone()
-        if user is None or user["revoked"] or user["token_version"] != claims["ver"]:
+        if live is None or live["disabled"] or live["token_version"] != claims["ver"]:
             raise unauthorized("token_revoked")
+        # An access token always belongs to a session (one from before sessions
+        # existed has no sid, and its logout can no longer be recorded: refused).
+        if "sid" in claims or claims["purpose"] == ACCESS:
+            if live["last_seen_at"] is None:
+                raise unauthorized("token_revoked")
+            note_activity(self.database, claims["sid"], live["last_seen_at"], self.clock())
         return claims
 
     def _decode(self, token: str) -> dict:
@@ -144,12 +160,3 @@ class TokenService:
                 and isinstance(claims["acct"], str)):
             raise unauthorized("token_invalid")
         return claims
-
-    def revoke(self, claims: dict) -> None:
-        """Refuse this one token from now on (logout); forget revocations that expired."""
-        with self.database.transaction() as connection:
-            connection.execute("DELETE FROM revoked_tokens WHERE expires_at < ?", (self.clock(),))
-            connection.execute(
-                "INSERT OR IGNORE INTO revoked_tokens (jti, expires_at) VALUES (?, ?)",
-                (claims["jti"], claims["exp"]),
-            )

@@ -29,11 +29,8 @@ from urllib.parse import quote
 
 from ..accounts.tokens import DOWNLOAD
 from ..web.http import (MAX_DECIMAL_DIGITS, HTTPError, Request, Response, envelope, http_date, not_modified,
-                        parse_decimal, parse_http_date, unauthorized)
+                        page_bounds, parse_http_date, unauthorized)
 
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 500
-MAX_OFFSET = 2**63 - 1  # SQLite's largest integer: a bigger OFFSET would be a 500, not a 400
 # RFC 9110 §14.1.2: byte-range-spec "first-last", "first-" or suffix "-length"; digits are ASCII.
 SINGLE_BYTE_RANGE = re.compile(r"([0-9]*)-([0-9]*)")
 # RFC 8187 §3.2.1 attr-char, minus what quote() always keeps (letters, digits, "_.-~").
@@ -45,8 +42,7 @@ ATTR_CHAR_PUNCTUATION = "!#$&+^`|"
 
 def list_files(request: Request) -> Response:
     """``GET /api/files?limit=&offset=``: a page of my files, newest first, and the total."""
-    limit = query_number(request, "limit", DEFAULT_PAGE_SIZE, minimum=1, maximum=MAX_PAGE_SIZE)
-    offset = query_number(request, "offset", 0, minimum=0, maximum=MAX_OFFSET)
+    limit, offset = page_bounds(request)
     files, total = request.app.storage.list_page(request.user_id, limit, offset)
     return envelope(request.language, 200, "file_list", {"files": files, "total": total})
 
@@ -98,17 +94,6 @@ def download_by_link(request: Request) -> Response:
 
 
 # --- query parameters ------------------------------------------------------------
-
-
-def query_number(request: Request, name: str, default: int, minimum: int, maximum: int) -> int:
-    """A whole-number query parameter within bounds, its default if absent, else 400 ``invalid_query``."""
-    text = request.query.get(name)
-    if text is None:
-        return default
-    number = parse_decimal(text)
-    if number is None or not minimum <= number <= maximum:
-        raise HTTPError(400, "invalid_query", field=name)
-    return number
 
 
 # --- serving a file's bytes ---------------------------------------------------------

@@ -1,21 +1,24 @@
 """SHA-256 on a helper thread, so hashing overlaps the reading and writing of an upload.
 
 hashlib releases the GIL while it hashes a buffer longer than 2 KiB, so on a
-second core the hash of one chunk runs while the request's thread parses and
-writes the next. Multipart uploads (uploads.py) and resumable ones
+second core the hash of one chunk runs while the event loop or the request's
+thread parses and writes the next. Multipart uploads (uploads.py) and resumable ones
 (resumable.py) both hash this way; ``file_sha256`` hashes a file already stored.
 """
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import os
-from concurrent.futures import Future, ThreadPoolExecutor
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 # Threads that hash for all requests of the process: hashing is CPU work, so more
 # threads than cores would not hash faster.
 hashing_threads = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="sha256")
 FILE_READ_BYTES = 1024 * 1024  # pieces in which a stored file is read to hash it
+MAX_QUEUED_BYTES = 8 * 1024 * 1024  # per hash: given but not yet hashed (a tus chunk's worth)
 
 
 def file_sha256(path, chunk_bytes: int = FILE_READ_BYTES) -> str:
@@ -28,30 +31,59 @@ def file_sha256(path, chunk_bytes: int = FILE_READ_BYTES) -> str:
 
 
 class BackgroundSha256:
-    """A SHA-256 computed on a helper thread, one chunk behind the caller.
+    """A SHA-256 computed on a helper thread, behind the caller.
 
-    At most one chunk is in flight (``update`` first waits for the previous
-    one): memory stays flat, and the bytes are hashed in order.
-    Chunks must be ``bytes``, which nothing can change while they are hashed.
+    ``update`` only queues the chunk: the caller — often waitress's event loop,
+    which serves every connection (server.py) — goes on at once, and waits only
+    when more than ``MAX_QUEUED_BYTES`` are still unhashed, so memory stays
+    bounded. One task at a time drains the queue, so the bytes are hashed in
+    order. Chunks must be ``bytes``, which nothing can change while they wait.
     """
 
     def __init__(self, sha256=None):
         self.sha256 = hashlib.sha256() if sha256 is None else sha256  # a fresh hash, or one to continue
-        self.pending: Future | None = None
+        self.queue: collections.deque[bytes] = collections.deque()
+        self.queued_bytes = 0
+        self.draining = False  # a task of hashing_threads is emptying the queue
+        self.changed = threading.Condition()
 
     def update(self, chunk: bytes) -> None:
-        self.wait()
-        self.pending = hashing_threads.submit(self.sha256.update, chunk)
+        with self.changed:
+            while self.queued_bytes > MAX_QUEUED_BYTES:
+                self.changed.wait()
+            self.queue.append(chunk)
+            self.queued_bytes += len(chunk)
+            if not self.draining:
+                self.draining = True
+                hashing_threads.submit(self.drain)
+
+    def drain(self) -> None:
+        while True:
+            with self.changed:
+                if not self.queue:
+                    self.draining = False
+                    self.changed.notify_all()
+                    return
+                chunk = self.queue[0]
+            self.sha256.update(chunk)  # outside the lock: hashlib releases the GIL, update() may queue meanwhile
+            with self.changed:
+                self.queue.popleft()
+                self.queued_bytes -= len(chunk)
+                self.changed.notify_all()
 
     def wait(self) -> None:
-        """Until every chunk given so far is hashed (re-raising what the thread raised, if anything)."""
-        if self.pending is not None:
-            self.pending.result()
-            self.pending = None
+        """Until every chunk given so far is hashed."""
+        with self.changed:
+            while self.draining:
+                self.changed.wait()
 
     def hexdigest(self) -> str:
         self.wait()
         return self.sha256.hexdigest()
+
+    def digest(self) -> bytes:
+        self.wait()
+        return self.sha256.digest()
 
     def copy(self) -> "BackgroundSha256":
         """An independent hash of the same bytes, as ``hashlib``'s ``copy``."""

@@ -30,7 +30,7 @@ import threading
 from pathlib import Path
 
 from ..web.http import HTTPError
-from .hashing import BackgroundSha256
+from .hashing import BackgroundSha256, file_sha256
 from .storage import Received, StagedFile, new_id
 
 # Running hashes kept at once (a few hundred bytes each): far more than uploads in flight,
@@ -125,10 +125,10 @@ class OpenUploads:
         ).fetchall()
 
     def create(self, user_id: int, length: int, raw_metadata: str, name: str, content_type: str,
-               received: Received | None = None, reserve_in_request=None):
+               received: Received | None = None, require_request_room=None):
         """The new upload's row and files; the quota check and the insert are one transaction.
 
-        Sent through an upload request (``received``), ``reserve_in_request(connection)``
+        Sent through an upload request (``received``), ``require_request_room(connection)``
         checks the request's own room in that same transaction (413 ``request_full``):
         the upload's length is reserved against the request as against the quota.
         """
@@ -143,8 +143,8 @@ class OpenUploads:
         }
         with self.database.transaction() as connection:
             # Under BEGIN IMMEDIATE: no other upload can reserve between these checks and the insert.
-            if reserve_in_request:
-                reserve_in_request(connection)
+            if require_request_room:
+                require_request_room(connection)
             self.check_open_count(user_id, connection)
             self.storage.check_room(user_id, length, connection)
             connection.execute(
@@ -174,6 +174,22 @@ class OpenUploads:
         if open_uploads >= self.config.max_open_uploads_per_user:
             raise HTTPError(429, "too_many_uploads")
         self.storage.check_file_count(user_id, 1, connection)
+
+    def record_received(self, upload, offset: int, running: BackgroundSha256 | None, address: str = "") -> None:
+        """The upload's bytes up to ``offset`` are on disk (fsynced): record them, and finish the upload if full.
+
+        ``running`` is the hash of those bytes, or None if this process has not
+        seen them all (see RunningHashes): then the file is read back.
+        ``address`` is the client's, for the audit log of a file sent through an upload request.
+        """
+        if offset == upload["length"] and upload["file_id"] is None:
+            if running is None:
+                sha256 = file_sha256(self.partial_path(upload["id"]), self.config.read_chunk_bytes)
+            else:
+                sha256 = running.hexdigest()
+            self.complete(upload, sha256, address)  # records the final offset together with the file
+        elif offset != upload["offset"]:
+            self.record_offset(upload["id"], offset, running)
 
     def record_offset(self, upload_id: str, offset: int, running: BackgroundSha256 | None) -> None:
         """The bytes up to ``offset`` are on disk: say so, and keep their hash for the next chunk."""

@@ -20,7 +20,10 @@ running hashes — are kept by ``OpenUploads`` (open_uploads.py,
    bytes *first* and records the new offset *after*: the row's ``offset`` is
    the truth, and bytes past it (left by a crash between the two steps, or by a
    chunk whose checksum failed) are cut off before the next append. So the
-   offset a client is told always equals the bytes kept.
+   offset a client is told always equals the bytes kept. Served by waitress,
+   the lock is taken and the bytes are appended as they arrive, before the
+   handler runs (arriving.py); a chunk cut off halfway keeps what arrived
+   unless it carries a checksum.
 3. When the offset reaches the length, the partial file becomes an ordinary
    file (``OpenUploads.complete``, through ``Storage.commit``). Its sha256 is
    usually ready: a running hash of the accepted bytes is kept between chunks,
@@ -46,6 +49,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import errno
 import hashlib
 import os
@@ -55,7 +59,8 @@ from ..accounts.tokens import UPLOAD
 from ..config import KIB
 from ..web.http import (HTTPError, Request, Response, envelope, http_date, iso_time, media_type, parse_decimal,
                         unauthorized)
-from .hashing import BackgroundSha256, file_sha256
+from .arriving import ArrivingChunk
+from .hashing import BackgroundSha256
 from .storage import clean_content_type, clean_filename
 
 TUS_VERSION = "1.0.0"
@@ -210,27 +215,32 @@ def receive(request: Request, upload, checksum: Checksum | None):
     """
     uploads = request.app.uploads
     upload_id, offset = upload["id"], upload["offset"]
-    partial = uploads.partial_path(upload_id)
     running = uploads.running_hashes.resume(upload_id, offset)
     if request.content_length:
         try:
-            offset = write_chunk(request, partial, offset, checksum, running)
+            offset = write_chunk(request, uploads.partial_path(upload_id), offset, checksum, running)
         except OSError as error:
             if error.errno not in (errno.ENOSPC, errno.EDQUOT):
                 raise
             # The disk filled up under us: RFC 4918 §11.5, not a 500. write_chunk
             # cut the file back to the recorded offset, so a resume starts clean.
             raise HTTPError(507, "insufficient_storage") from None
-    if offset == upload["length"] and upload["file_id"] is None:
-        if running is None:  # this process has not seen every chunk (see RunningHashes): read them back
-            sha256 = file_sha256(partial, request.app.config.read_chunk_bytes)
-        else:
-            sha256 = running.hexdigest()
-        # Records the final offset together with the file (and who sent it, for an upload request).
-        uploads.complete(upload, sha256, request.client_address)
-    elif offset != upload["offset"]:
-        uploads.record_offset(upload_id, offset, running)
+    uploads.record_received(upload, offset, running, request.client_address)
     return uploads.reload(upload)
+
+
+def receive_as_it_arrives(request: Request) -> ArrivingChunk:
+    """The PATCH route's ``receive_body`` (web/early.py): lock the upload now, and append the body as it arrives.
+
+    Runs on waitress's event loop, after the headers: the checks of an append,
+    again under the lock (as ``append_chunk`` does), then arriving.py takes over.
+    """
+    upload, claimed_offset, checksum = append_headers(request)
+    with contextlib.ExitStack() as lock:
+        lock.enter_context(request.app.uploads.exclusive_access(upload["id"]))
+        upload = owned_upload(request)  # read again under the lock: now nobody else can move it
+        check_append(upload, claimed_offset, request.content_length)
+        return ArrivingChunk(request.app.uploads, upload, checksum, lock.pop_all())
 
 
 # --- handlers ---------------------------------------------------------------------
@@ -298,13 +308,12 @@ def create_upload(request: Request) -> Response:
     """
     config = request.app.config
     length, raw_metadata, metadata, checksum = creation_headers(request)
-
     # A sender with a drop token (an upload request's link) uploads into the owner's space,
     # reserving the length against the request's limits too (sharing/drops.py).
     drops = request.app.drops
     received = drops.receipt_for(request)
 
-    def reserve_in_request(connection):
+    def require_request_room(connection):
         drops.require_room(connection, received, 1, length)
 
     upload = request.app.uploads.create(
@@ -312,7 +321,7 @@ def create_upload(request: Request) -> Response:
         name=clean_filename(metadata.get("filename", b"").decode("utf-8", "replace")),
         content_type=clean_content_type(metadata.get("filetype", b"").decode("utf-8", "replace")),
         received=received,
-        reserve_in_request=reserve_in_request if received else None,
+        require_request_room=require_request_room if received else None,
     )
     try:
         upload = receive(request, upload, checksum)  # no lock needed: nobody knows this upload yet
@@ -324,6 +333,7 @@ def create_upload(request: Request) -> Response:
     upload_token = request.app.tokens.issue(
         request.user_id, claims["name"], claims["ver"], UPLOAD, config.upload_expiry_seconds,
         account_key=claims["acct"], upload=upload["id"],
+        sid=claims.get("sid"),  # API.md: it dies with the session that created it
     )
     headers = [("Location", f"/api/uploads/{upload['id']}"), ("Upload-Token", upload_token),
                *progress_headers(upload)]
@@ -342,7 +352,18 @@ def upload_offset(request: Request) -> Response:
 
 
 def append_chunk(request: Request) -> Response:
-    """PATCH: append the body at ``Upload-Offset`` (tus §PATCH, §Checksum)."""
+    """PATCH: append the body at ``Upload-Offset`` (tus §PATCH, §Checksum).
+
+    Served by waitress, the body is already in the partial file (arriving.py):
+    it is settled — checked, fsynced — and recorded. Otherwise (a chunked
+    body, or a server that spooled it) it is read and appended here.
+    """
+    arriving = request.environ["wsgi.input"]
+    if isinstance(arriving, ArrivingChunk):
+        with arriving:  # the lock goes before the answer does: the next chunk finds the upload free
+            offset = arriving.settle()
+            request.app.uploads.record_received(arriving.upload, offset, arriving.running, request.client_address)
+        return bodiless(204, progress_headers(request.app.uploads.reload(arriving.upload)))
     upload, claimed_offset, checksum = append_headers(request)
     with request.app.uploads.exclusive_access(upload["id"]):
         upload = owned_upload(request)  # read again under the lock: now nobody else can move it

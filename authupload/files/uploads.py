@@ -8,11 +8,14 @@ A browser form (or ``curl -F file=@big.iso``) sends ``multipart/form-data``
 ``Content-Disposition: form-data; name="file"; filename="a.txt"`` and maybe a
 ``Content-Type`` — then a blank line, then its bytes.
 
-waitress has already received the whole body (into a temporary file past
-512 KiB) when the handler runs, so ``wsgi.input`` is a file we read in
-``config.read_chunk_bytes`` pieces, never past ``CONTENT_LENGTH``. Each piece
-goes into ``multipart.PushMultipartParser``, which does no I/O of its own and
-turns bytes into *events*:
+The body is parsed as it arrives: right after the headers (web/early.py) the
+route's ``receive_body`` gives waitress an ``ArrivingParts``, and waitress's
+event loop hands it each piece it reads (server.py), so a file's bytes are
+written once, straight to their temporary file, instead of first into
+waitress's spool. (A body that was spooled anyway — sent chunked, or by a test
+client — is read from ``wsgi.input`` and fed to the same ``ArrivingParts``.)
+Each piece goes into ``multipart.PushMultipartParser``, which does no I/O of
+its own and turns bytes into *events*:
 
     MultipartSegment   a part begins (its headers are parsed)
     bytes              some of that part's content
@@ -31,8 +34,9 @@ stops a part longer than ``max_file_bytes`` (413 ``file_too_large``), and
 ``Upload`` stops when the request's files together pass what is left of the
 user's quota (413 ``quota_exceeded``). Nothing past a limit is written.
 
-When the body has been parsed completely, every temporary file is fsynced
-and ``Storage.commit`` makes them all visible in one transaction. If anything
+When the body has been parsed completely, the handler (on a worker thread,
+never the event loop) fsyncs every temporary file, and ``Storage.commit``
+makes them all visible in one transaction. If anything
 fails before that — a limit, a malformed body, a missing ``file`` part, a full
 disk, a bug — every temporary file of the request is deleted: a multipart
 request is all or nothing, and a refused upload leaves no debris.
@@ -42,6 +46,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
 import os
 import re
 from email.utils import decode_rfc2231
@@ -52,9 +57,12 @@ from urllib.parse import unquote
 from multipart import MultipartError, MultipartSegment, ParserLimitReached, PushMultipartParser, parse_options_header
 
 from ..config import KIB, MULTIPART_FRAMING_BYTES
+from ..web.early import BodyReceiver
 from ..web.http import HTTPError, Request, Response, envelope, media_type
 from .hashing import BackgroundSha256
 from .storage import Received, StagedFile, clean_content_type, clean_filename
+
+log = logging.getLogger("authupload")
 
 FILE_FIELD = "file"  # the part name API.md specifies; RFC 7578 §4.3: one part per file, all with this name
 RENAME_FIELD = "filename"  # upload_binary's rename, as a query parameter or a form field
@@ -112,36 +120,97 @@ def refuse_before_body(request: Request) -> None:
         drops.require_room(request.app.database.connection(), received, 1, least_file_bytes)
 
 
+def receive_files_as_they_arrive(request: Request) -> "ArrivingParts":
+    """``POST /api/files``'s ``receive_body`` (web/early.py): parse the body as waitress reads it."""
+    return ArrivingParts(request, keep_fields=())
+
+
+def receive_binary_as_it_arrives(request: Request) -> "ArrivingParts":
+    """``POST /api/upload_binary``'s ``receive_body``: the same, keeping the ``filename`` field."""
+    return ArrivingParts(request, keep_fields=(RENAME_FIELD,))
+
+
 @contextlib.contextmanager
 def received_files(request: Request, keep_fields: tuple[str, ...] = ()) -> Iterator["Upload"]:
-    """Receive the request's files into tmp/; inside the block, commit them (or refuse them).
+    """The request's files in tmp/, fsynced; inside the block, commit them (or refuse them).
 
-    The block sees the whole body parsed: ``upload.staged`` (at least one file)
-    and ``upload.fields`` (the ``keep_fields`` that were sent). Whatever the
-    block does not commit — all of it, if anything fails — is deleted on leaving.
+    Served by waitress, the body was parsed as it arrived (``ArrivingParts``
+    is ``wsgi.input``); a body spooled before the application ran is read
+    and parsed here, the same way. The block sees the whole body parsed:
+    ``upload.staged`` (at least one file) and ``upload.fields`` (the
+    ``keep_fields`` that were sent). Whatever the block does not commit —
+    all of it, if anything fails — is deleted on leaving.
     """
-    storage = request.app.storage
-    boundary = multipart_boundary(request.header("Content-Type"))
-    # The body is already on waitress's disk; refuse early if storing it cannot fit.
-    storage.check_disk(request.content_length)
-    # A sender with a drop token (an upload request's link) uploads into the owner's space,
-    # within the request's own limits as well as the owner's quota.
-    drops = request.app.drops
-    received = drops.receipt_for(request)
-    upload = Upload(storage, keep_fields, quota_left_bytes=storage.quota_left_bytes(request.user_id),
-                    received=received, request_room=drops.room(received) if received else (None, None))
+    arriving = request.environ["wsgi.input"]
+    if not isinstance(arriving, ArrivingParts):
+        arriving = ArrivingParts(request, keep_fields)
+        for chunk in request.body_chunks(request.app.config.read_chunk_bytes):
+            arriving.write(chunk)
+            if arriving.error is not None:
+                break
     try:
-        parse_body(request, boundary, upload)
-        if not upload.staged:
-            raise HTTPError(400, "invalid_multipart")  # API.md: no `file` part is a malformed upload
-        yield upload
+        arriving.finish()
+        yield arriving.upload
     except OSError as error:
         if error.errno != errno.ENOSPC:
             raise
         # The disk filled up under us (other writers): RFC 4918 §11.5, not a 500.
         raise HTTPError(507, "insufficient_storage") from None
     finally:
-        upload.discard_leftovers()
+        arriving.close()
+
+
+class ArrivingParts(BodyReceiver):
+    """A multipart body parsed piece by piece as it arrives: file parts go straight to tmp/.
+
+    ``write`` runs on waitress's event loop (server.py) and does only quick
+    work: the parser's events, writes into the page cache, hashes handed to
+    their thread. The first refusal (a limit, a malformed body, a full disk)
+    becomes ``error`` and nothing more is parsed. ``finish``, on the worker
+    thread, ends the parse and fsyncs the files; ``close`` deletes whatever was
+    not committed — also when the client hung up halfway.
+    """
+
+    def __init__(self, request: Request, keep_fields: tuple[str, ...]):
+        storage = request.app.storage
+        self.max_file_bytes = request.app.config.max_file_bytes
+        self.parser = multipart_parser(multipart_boundary(request.header("Content-Type")), request)
+        # Storing the body needs its size on the disk; refuse early if it cannot fit.
+        storage.check_disk(request.content_length)
+        # A sender with a drop token (an upload request's link) uploads into the owner's space,
+        # within the request's own limits as well as the owner's quota.
+        drops = request.app.drops
+        received = drops.receipt_for(request)
+        self.upload = Upload(storage, keep_fields, quota_left_bytes=storage.quota_left_bytes(request.user_id),
+                             received=received, request_room=drops.room(received) if received else (None, None))
+
+    def write(self, data: bytes) -> None:
+        try:
+            with parser_refusals(self.upload, self.max_file_bytes):
+                for event in self.parser.parse(data):
+                    self.upload.handle(event)
+        except HTTPError as refusal:
+            self.error = refusal
+        except OSError as failure:
+            if failure.errno == errno.ENOSPC:
+                self.error = HTTPError(507, "insufficient_storage")  # RFC 4918 §11.5
+            else:
+                log.error("cannot store an uploaded part: %s", failure)
+                self.error = HTTPError(500, "server_error")
+
+    def finish(self) -> None:
+        """The whole body is here: check it ended properly and held a file, and fsync the files."""
+        if self.error is not None:
+            raise self.error
+        with parser_refusals(self.upload, self.max_file_bytes):
+            self.parser.close()  # raises if the body stopped before the closing delimiter
+        if not self.upload.staged:
+            raise HTTPError(400, "invalid_multipart")  # API.md: no `file` part is a malformed upload
+        for staged in self.upload.staged:
+            sync_to_disk(staged.path)  # so a crash after the commit cannot lose them
+
+    def close(self) -> None:
+        self.upload.discard_leftovers()
 
 
 def commit(request: Request, upload: "Upload") -> list[dict]:
@@ -151,12 +220,21 @@ def commit(request: Request, upload: "Upload") -> list[dict]:
     for staged in upload.staged:
         staged.received = upload.received
 
-    def reserve_in_request(connection):
+    def require_request_room(connection):
         # Again inside the commit's transaction: another sender may have taken the room meanwhile.
         size = sum(file.size for file in upload.staged)
         request.app.drops.require_room(connection, upload.received, len(upload.staged), size)
 
-    return request.app.storage.commit(request.user_id, upload.staged, before_check=reserve_in_request)
+    return request.app.storage.commit(request.user_id, upload.staged, before_check=require_request_room)
+
+
+def sync_to_disk(path: Path) -> None:
+    """fsync a closed file's bytes (any descriptor of a file flushes all of its data)."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def multipart_boundary(content_type: str) -> str:
@@ -176,15 +254,11 @@ def multipart_boundary(content_type: str) -> str:
     return boundary
 
 
-def parse_body(request: Request, boundary: str, upload: "Upload") -> None:
-    """Feed the body through the parser into ``upload``, chunk by chunk (``Request.body_chunks``).
-
-    Closing the parser at the end raises if the body stopped before the
-    closing delimiter.
-    """
+def multipart_parser(boundary: str, request: Request) -> PushMultipartParser:
+    """A sans-IO parser for this body, with our limits; 400 for a boundary it cannot use."""
     config = request.app.config
     try:
-        parser = PushMultipartParser(
+        return PushMultipartParser(
             boundary,
             content_length=request.content_length,
             max_header_size=MAX_PART_HEADER_BYTES,
@@ -198,14 +272,16 @@ def parse_body(request: Request, boundary: str, upload: "Upload") -> None:
             header_charset="latin-1",
         )
     except MultipartError:
-        raise HTTPError(400, "invalid_multipart") from None  # a boundary the parser cannot use
+        raise HTTPError(400, "invalid_multipart") from None
+
+
+@contextlib.contextmanager
+def parser_refusals(upload: "Upload", max_file_bytes: int):
+    """The parser's complaints as our errors: a part too big 413, anything else malformed 400."""
     try:
-        for chunk in request.body_chunks(config.read_chunk_bytes):
-            for event in parser.parse(chunk):
-                upload.handle(event)
-        parser.close()
+        yield
     except ParserLimitReached:
-        if upload.part_over_size(config.max_file_bytes):
+        if upload.part_over_size(max_file_bytes):
             raise HTTPError(413, "file_too_large") from None
         raise HTTPError(400, "invalid_multipart") from None  # too many parts, or headers too long
     except MultipartError:
@@ -327,9 +403,7 @@ class StagingFile:
         self.size += len(chunk)
 
     def finish(self) -> StagedFile:
-        """Flush the bytes to the disk (so a crash after the commit cannot lose them) and close."""
-        self.file.flush()
-        os.fsync(self.file.fileno())
+        """Close the file; its fsync waits for the worker thread (ArrivingParts.finish)."""
         self.file.close()
         return StagedFile(self.path, self.name, self.size, self.sha256.hexdigest(), self.content_type)
 

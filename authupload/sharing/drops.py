@@ -51,7 +51,7 @@ def open_request(request: Request):
         "SELECT upload_requests.*, users.username AS owner, users.token_version AS owner_token_version,"
         " users.account_key AS owner_account_key"
         " FROM upload_requests JOIN users ON users.id = upload_requests.user_id"
-        " WHERE upload_requests.id = ?", (request_id,)).fetchone()
+        " WHERE upload_requests.id = ? AND NOT users.disabled", (request_id,)).fetchone()  # nor receives
     if not row:
         raise HTTPError(404, "not_found")
     refuse_unless_open(row, app.config.clock())

@@ -56,7 +56,7 @@ def open_share(request: Request):
     share_id = app.links.link_id(SHARE, request.params["token"])
     share = share_id and app.database.execute(
         "SELECT shares.*, users.username AS owner FROM shares JOIN users ON users.id = shares.user_id"
-        " WHERE shares.id = ?", (share_id,)).fetchone()
+        " WHERE shares.id = ? AND NOT users.disabled", (share_id,)).fetchone()  # a disabled owner shares nothing
     if not share:
         raise HTTPError(404, "not_found")
     if not app.database.execute("SELECT 1 FROM share_files WHERE share_id = ? LIMIT 1", (share_id,)).fetchone():

@@ -12,7 +12,7 @@ temporary file past 512 KiB) before the application could say no — three
 anonymous 1 GiB ``POST /api/login`` once took 3 GiB of /tmp.
 
 So right after the headers, the parser (server.StrictRequestParser) asks
-``BodyGate.refusal``, and ``BodyGate`` asks the application's own rules, never
+``BodyGate.decide``, and ``BodyGate`` asks the application's own rules, never
 a copy of them: the router's table (``Router.effective_method``,
 ``Router.match``), its token check (``middleware.bearer_verdict``,
 ``Router.authorize``), and the route's ``before_body`` check, which the
@@ -24,12 +24,44 @@ sent ``Expect: 100-continue`` (RFC 9110 §10.1.1) gets the refusal instead of
 
 Only requests that carry a body are asked; the rest take their usual way, and
 the handlers still check everything again: the gate only answers earlier.
+
+The gate runs on waitress's event-loop thread, which serves every connection,
+so it must never wait: its checks only read (a token's liveness, a quota, an
+upload's offset — each one indexed lookup), and in WAL mode a reader never
+waits for a writer (db.py). Nothing here writes to the database.
+
+The same moment decides where an accepted body goes. Most bodies are spooled
+by waitress (server.py explains why, and what it costs); a route whose body is
+a file's bytes names a ``receive_body`` hook, and the ``BodyReceiver`` it
+answers takes the bytes as they arrive, straight into the file they belong to
+(a write into the page cache; never an fsync, never a lock it would wait for).
+The handler then finds that receiver as ``wsgi.input`` and only settles it.
 """
 
 from __future__ import annotations
 
 from .http import BEARER_VERDICT, HTTPError, Request
 from .middleware import bearer_verdict
+
+
+class BodyReceiver:
+    """Takes a request body as it arrives, on waitress's event-loop thread (server.py).
+
+    ``write`` must only do what is quick — a write into the page cache, a hash
+    handed to another thread — as every other connection waits meanwhile;
+    fsync and database work belong to the handler, on a worker thread. A
+    receiver that cannot take more sets ``error``: the request is answered with
+    it, the rest of the body is dropped, and ``close`` cleans up. ``close`` runs
+    when the request is done, and also when the client hung up halfway.
+    """
+
+    error: HTTPError | None = None
+
+    def write(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
 
 
 class BodyGate:
@@ -39,8 +71,12 @@ class BodyGate:
         self.router = router
         self.tokens = tokens
 
-    def refusal(self, environ: dict) -> HTTPError | None:
-        """The error to answer now, from the headers alone (``environ`` has no ``wsgi.input``); None: read on."""
+    def decide(self, environ: dict, length_known: bool) -> HTTPError | BodyReceiver | None:
+        """From the headers alone (``environ`` has no ``wsgi.input``): the error to answer now, or where the body goes.
+
+        A ``BodyReceiver`` only for a body of known length (not chunked): its
+        route stores the bytes itself; None: waitress spools the body as usual.
+        """
         if not environ.get("PATH_INFO", "").startswith("/api/"):
             return None  # pages and assets take no bodies; whatever they answer is cheap
         request = Request(environ, self.router.services)
@@ -57,6 +93,8 @@ class BodyGate:
                 self.router.authorize(request, route)
             if route.before_body:
                 route.before_body(request)
+            if route.receive_body and length_known:
+                return route.receive_body(request)
         except HTTPError as refusal:
             if route is not None:
                 refusal.headers.extend(route.headers)  # e.g. Tus-Resumable, on every answer of a tus route

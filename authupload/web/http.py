@@ -16,6 +16,7 @@ from email.utils import formatdate, parsedate_to_datetime
 from http import HTTPStatus
 from typing import Any, Iterable, Iterator
 from urllib.parse import parse_qsl
+from wsgiref.util import application_uri
 
 from .. import i18n
 
@@ -174,6 +175,15 @@ class Request:
         """Who is calling: REMOTE_ADDR, which waitress rewrites from a trusted proxy's header."""
         return self.environ.get("REMOTE_ADDR", "")
 
+    @property
+    def base_url(self) -> str:
+        """Where people reach this server: ``--public-url`` if set, else this request's scheme and host.
+
+        Behind a proxy the request's own host may be an internal one, which is
+        why links meant for other people (invites) prefer the setting.
+        """
+        return self.app.config.public_url.rstrip("/") or application_uri(self.environ).rstrip("/")
+
     def body_chunks(self, chunk_bytes: int) -> Iterator[bytes]:
         """The body in pieces of at most ``chunk_bytes``: memory stays flat whatever its size.
 
@@ -242,6 +252,29 @@ def parse_decimal(text: str) -> int | None:
     if 0 < len(text) <= MAX_DECIMAL_DIGITS and text.isascii() and text.isdigit():
         return int(text)
     return None
+
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+MAX_OFFSET = 2**63 - 1  # SQLite's largest integer: a bigger OFFSET would be a 500, not a 400
+
+
+def query_number(request: Request, name: str, default: int, minimum: int, maximum: int) -> int:
+    """A whole-number query parameter within bounds, its default if absent, else 400 ``invalid_query``."""
+    text = request.query.get(name)
+    if text is None:
+        return default
+    number = parse_decimal(text)
+    if number is None or not minimum <= number <= maximum:
+        raise HTTPError(400, "invalid_query", field=name)
+    return number
+
+
+def page_bounds(request: Request) -> tuple[int, int]:
+    """``?limit=&offset=`` of any listing: 50 by default, 1–500, offset from 0 (API.md, Files)."""
+    limit = query_number(request, "limit", DEFAULT_PAGE_SIZE, minimum=1, maximum=MAX_PAGE_SIZE)
+    offset = query_number(request, "offset", 0, minimum=0, maximum=MAX_OFFSET)
+    return limit, offset
 
 
 def http_date(timestamp: float) -> str:

@@ -6,8 +6,9 @@ wrapping ``start_response``. app.py stacks them:
 
     access_log(security_headers(cors(bearer(router))))
 
-- ``access_log``: one line per request (method, path without the query string —
-  download links carry a token there —, status, bytes, milliseconds).
+- ``access_log``: one line per request, in the common log format plus the time
+  taken (who, which user, when, what, status, bytes, milliseconds); the path
+  without the query string: download links carry a token there.
 - ``security_headers``: what every response must say to a browser.
 - ``cors``: lets pages on other origins call the API (the Fetch standard).
 - ``bearer``: verifies an ``Authorization: Bearer`` token once, for the router.
@@ -39,7 +40,18 @@ PAGE_CSP = (
 
 
 def access_log(app):
-    """Log one line per request when its body has been sent."""
+    """Log one line per request when its body has been sent, in the common log format plus the time taken.
+
+    ``203.0.113.9 - 42 [30/Nov/2026:05:23:18 +0000] "GET /api/files HTTP/1.1" 200 1234 3.2ms``
+
+    The fields of the common log format (httpd's ``%h %l %u %t "%r" %>s %b``), so
+    log tools parse it: the client address (REMOTE_ADDR, which waitress takes
+    from ``X-Forwarded-For`` only for ``--trusted-proxy``), ``-`` for the unused
+    identd name, the user id when the bearer middleware verified a token (else
+    ``-``), the time in UTC, the request line with the path alone (never the
+    query string: download links carry a token there), the status and the body
+    bytes sent; then the milliseconds taken. Never a token or a password.
+    """
 
     def logged(environ, start_response):
         started = time.perf_counter()
@@ -52,10 +64,13 @@ def access_log(app):
 
         def write_line(sent_bytes):
             access_log_lines.info(
-                "%s %s %s %s %.1fms",
+                '%s - %s [%s] "%s %s %s" %s %s %.1fms',
+                environ.get("REMOTE_ADDR") or "-",
+                logged_user(environ),
+                time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime()),
                 environ["REQUEST_METHOD"],
-                # %r escapes control characters: a crafted path cannot forge log lines.
-                repr(loggable_path(environ.get("PATH_INFO", "")))[1:-1],
+                logged_path(environ),
+                environ.get("SERVER_PROTOCOL", "HTTP/1.0"),
                 seen.get("status", "-"),
                 sent_bytes,
                 (time.perf_counter() - started) * 1000,
@@ -70,6 +85,19 @@ def access_log(app):
         return CountingBody(body, write_line)
 
     return logged
+
+
+def logged_user(environ) -> str:
+    """The verified token's user id, or ``-``: a refused or absent token names nobody."""
+    verdict = environ.get(BEARER_VERDICT)
+    return verdict.claims["sub"] if verdict is not None and verdict.claims else "-"
+
+
+def logged_path(environ) -> str:
+    """The path as the log may show it: escaped, so a crafted path cannot forge a line or a field."""
+    # repr escapes control characters (a newline would start a forged line); the
+    # quote would end the request field early.
+    return repr(loggable_path(environ.get("PATH_INFO", "")))[1:-1].replace('"', '\\"')
 
 
 def loggable_path(path: str) -> str:

@@ -45,6 +45,9 @@ class Route:
     # Checks on the headers alone, run before the body is read (early.py): raise
     # the HTTPError the handler would end with, whatever the body.
     before_body: Callable[[Request], None] | None = None
+    # Where the body goes once before_body has passed (early.py): a BodyReceiver
+    # that stores it as it arrives, or None to let waitress spool it.
+    receive_body: Callable[[Request], object] | None = None
 
     @property
     def regex(self) -> re.Pattern:

@@ -126,6 +126,14 @@ export function redirectToLogin(reason) {
   location.replace(loginUrl(reason));
 }
 
+/** The guard of a page that needs a login: true when a live token is there;
+ * else false, and the page is already on its way to the login page. */
+export function hasLiveToken() {
+  const problem = tokenProblem();
+  if (problem) redirectToLogin(problem);
+  return !problem;
+}
+
 /** A page of this site: /name.html or /folder/name.html, nothing else (no
  * "//", no dot segments, no backslash, no API path). */
 const PAGE_PATH = /^\/(?:[A-Za-z0-9_-]+\/)*[A-Za-z0-9_-]+\.html$/;

@@ -5,6 +5,8 @@ import { api, errorMessageKey, safeNext, setToken } from "./api.js";
 import { hasMessage, initLanguage, registerMessages } from "./i18n.js";
 import loginMessages from "./messages/login.js";
 import { clearAlerts, setBusy, showAlert, showFieldError } from "./forms.js";
+import { askForCode } from "./security/login-code.js";
+import { hideSignupLinkWhenClosed } from "./signup-mode.js";
 
 registerMessages(loginMessages);
 
@@ -47,10 +49,20 @@ async function onSubmit(event) {
 
   setBusy(submitButton, true, "login.working", "login.submit");
   try {
-    const data = await api("POST", "/api/login", {
+    let data = await api("POST", "/api/login", {
       auth: false,
       body: { username: username.value, password: password.value },
     });
+    if (data.mfa_required) {
+      // Two-factor sign-in: the password was right, a code must follow.
+      setBusy(submitButton, false, "login.working", "login.submit");
+      data = await askForCode(data, form, errorAlert);
+      if (!data) {
+        password.value = "";
+        password.focus();
+        return;
+      }
+    }
     setToken(data.access_token);
     sessionStorage.removeItem("lastUsername");
     showAlert(successAlert, "login.success");
@@ -78,3 +90,4 @@ for (const input of [username, password]) {
   input.addEventListener("input", () => showFieldError(input, null));
 }
 form.addEventListener("submit", onSubmit);
+hideSignupLinkWhenClosed();

@@ -5,6 +5,7 @@ import { api, errorMessageKey } from "./api.js";
 import { initLanguage, registerMessages } from "./i18n.js";
 import registerPageMessages from "./messages/register.js";
 import { checkConfirm, checkPassword, checkUsername, clearAlerts, loadAccountRules, setBusy, showAlert, showFieldError, showRuleHint } from "./forms.js";
+import { applyRegistrationMode } from "./signup-mode.js";
 
 registerMessages(registerPageMessages);
 
@@ -15,6 +16,9 @@ const confirm = document.getElementById("confirm");
 const submitButton = document.getElementById("submitButton");
 const successAlert = document.getElementById("successAlert");
 const errorAlert = document.getElementById("errorAlert");
+const invite = document.getElementById("invite");
+/** The invite code to send, once the registration mode is known (null: none). */
+let inviteCode = () => null;
 
 /** Delay before moving on to the login page, so the success message can be read. */
 const REDIRECT_DELAY_MS = 1200;
@@ -60,7 +64,7 @@ async function onSubmit(event) {
   try {
     const data = await api("POST", "/api/register", {
       auth: false,
-      body: { username: username.value, password: password.value },
+      body: { username: username.value, password: password.value, ...(inviteCode() ? { invite: inviteCode() } : {}) },
     });
     const name = (data && data.username) || username.value;
     showAlert(successAlert, "register.success", { name });
@@ -79,7 +83,7 @@ function showServerError(error) {
   const [key, args] = errorMessageKey(error);
   showAlert(errorAlert, key, args);
   const fieldName = error.key === "username_taken" ? "username" : error.field;
-  const input = { username, password }[fieldName];
+  const input = { username, password, invite }[fieldName];
   if (input) {
     showFieldError(input, [key, args]);
     input.focus();
@@ -107,3 +111,6 @@ for (const input of [username, password, confirm]) {
   });
 }
 form.addEventListener("submit", onSubmit);
+applyRegistrationMode().then((getCode) => {
+  inviteCode = getCode;
+});

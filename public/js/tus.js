@@ -222,6 +222,14 @@ export class TusUpload {
       headers: this.commonHeaders(),
       holder: this.holder,
     });
+    if (xhr.status === 401 && this.uploadToken) {
+      // The upload's own token died with the session that created it (a logout,
+      // "sign out" from another device); the owner may go on with the current
+      // access token (API.md, tus), so the bytes already sent are not lost.
+      this.uploadToken = null;
+      this.remember();
+      return this.syncOffset();
+    }
     if (xhr.status === 404 || xhr.status === 410 || xhr.status === 401 || xhr.status === 403) {
       // Expired, cancelled elsewhere, or not ours any more: start afresh.
       const error = new ApiError({ status: xhr.status, key: "upload_gone" });
@@ -329,6 +337,14 @@ export class TusUpload {
           this.url = null;
           needSync = false;
           continue;
+        }
+        if (error.status === 401) {
+          // Who is asking was refused, not the upload: it stays on the server and
+          // resumes after the next login, with that login's access token (the
+          // upload's own token dies with the session that created it).
+          this.uploadToken = null;
+          this.remember();
+          throw error;
         }
         if (!isRetryable(error) || attempt >= this.retryDelays.length) {
           // A refused upload (too large, over quota …) cannot be resumed: forget it.

@@ -3,8 +3,9 @@
 // (upload-panel.js, unfinished-uploads.js, file-list.js, password-panel.js)
 // and get `workspace`, the little they need from the page.
 
-import { api, forgetAccount, keepTokenFresh, redirectToLogin, tokenProblem } from "./api.js";
+import { api, forgetAccount, hasLiveToken, keepTokenFresh } from "./api.js";
 import { formatBytes, formatNumber, initLanguage, pluralKey, registerMessages, t } from "./i18n.js";
+import adminMessages from "./messages/admin.js";
 import workspaceMessages from "./messages/workspace.js";
 import { clearSelection, initFileList, loadFiles, selectedFiles } from "./workspace/file-list.js";
 import { showError } from "./workspace/notices.js";
@@ -15,6 +16,12 @@ import { hideUploadsInProgress, initUnfinishedUploads, loadUnfinishedUploads } f
 import { initUploadPanel, loadLimits } from "./workspace/upload-panel.js";
 
 registerMessages(workspaceMessages);
+registerMessages(adminMessages); // the header's link to the admin page
+
+/** How often an open workspace asks whether its session still stands: an
+ * account disabled (or a session ended) elsewhere leaves for the login page
+ * within this time, or at once when the tab is looked at again. */
+const SESSION_CHECK_SECONDS = 60;
 
 const $ = (id) => document.getElementById(id);
 
@@ -38,6 +45,7 @@ function renderUser() {
   $("avatar").textContent = [...name][0].toUpperCase();
   $("pwUsername").value = name; // lets a password manager update the right entry
   $("userChip").hidden = false;
+  $("adminLink").hidden = !state.me.admin;
 }
 
 function renderUsage() {
@@ -97,11 +105,7 @@ async function logout() {
 async function main() {
   initLanguage();
   // The guard: nothing private is requested or drawn without a live token.
-  const problem = tokenProblem();
-  if (problem) {
-    redirectToLogin(problem);
-    return;
-  }
+  if (!hasLiveToken()) return;
   state.stopRefreshing = keepTokenFresh();
   document.addEventListener("languagechange", () => {
     if (state.me) renderUsage();
@@ -124,6 +128,18 @@ async function main() {
   initSharingPanel(workspace);
   initRequestsPanel(workspace);
   $("logoutButton").addEventListener("click", logout);
+  watchSession();
+}
+
+/** Ask GET /api/me now and then, and whenever the tab comes back into view;
+ * a 401 there (disabled, revoked) makes api() leave for the login page. */
+function watchSession() {
+  const check = () => loadMe().catch(() => {});
+  setInterval(check, SESSION_CHECK_SECONDS * 1000);
+  window.addEventListener("focus", check);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") check();
+  });
 }
 
 main();

@@ -31,7 +31,9 @@ def test_expired_token_is_noticed_before_any_request(page, server):
     page.goto(f"{server.url}/login.html")
     page.evaluate("token => localStorage.setItem('token', token)", expired)
     api_calls = []
-    page.on("request", lambda request: api_calls.append(request.url) if "/api/" in request.url else None)
+    # GET /api/config (public, no token: the login page reads the registration mode) does not count.
+    page.on("request", lambda request: api_calls.append(request.url)
+            if "/api/" in request.url and not request.url.endswith("/api/config") else None)
     page.goto(f"{server.url}/welcome.html")
     page.wait_for_url(re.compile(r"/login\.html\?reason=token_expired"))
     expect(page.locator("#infoAlert")).to_have_text("Your session has expired. Please log in again.")
@@ -44,9 +46,9 @@ def test_revoked_token_leads_to_login_on_the_next_request(page, server):
     open_workspace(page, server, token)
     # The same session logs out elsewhere (another tab, device, or the API).
     assert server.api("POST", "/api/logout", token).status_code == 200
-    # The refresh asks for /api/me and /api/files at once; whichever 401 comes
-    # first sends the page away (and may cancel the other request).
-    with page.expect_response(lambda r: r.url.endswith("/api/me") or "/api/files" in r.url) as answer:
+    # The refresh asks for /api/me, /api/files and /api/uploads at once; whichever
+    # 401 comes first sends the page away (and may cancel the other requests).
+    with page.expect_response(lambda r: re.search(r"/api/(me|files|uploads)(\?|$)", r.url)) as answer:
         page.click("#refreshButton")
     assert answer.value.status == 401
     page.wait_for_url(re.compile(r"/login\.html\?reason=token_revoked"))

@@ -53,7 +53,7 @@ def test_an_abandoned_upload_is_resumed_with_the_same_file(page, server, tmp_pat
 
     # By keyboard: the button opens the file chooser.
     row.get_by_role("button", name="Resume holiday.mov: choose the same file again").focus()
-    with page.expect_file_chooser() as chooser:
+    with page.expect_file_chooser(timeout=30_000) as chooser:
         page.keyboard.press("Enter")
     chooser.value.set_files(str(other))
     expect(row.locator(".upload-status")).to_have_text("That is not the same file: choose “holiday.mov” (3 MiB).")
@@ -61,7 +61,7 @@ def test_an_abandoned_upload_is_resumed_with_the_same_file(page, server, tmp_pat
 
     offsets = []
     page.on("request", lambda r: offsets.append(r.headers.get("upload-offset")) if r.method == "PATCH" else None)
-    with page.expect_file_chooser() as chooser:
+    with page.expect_file_chooser(timeout=30_000) as chooser:
         row.get_by_role("button", name="Resume holiday.mov: choose the same file again").click()
     chooser.value.set_files(str(original))
     expect(section).to_be_hidden()

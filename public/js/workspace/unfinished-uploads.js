@@ -15,7 +15,7 @@ registerMessages(workspaceMessages);
 
 const $ = (id) => document.getElementById(id);
 
-/** tus requires the protocol version on every request but OPTIONS. */
+/** DELETE is tus termination, which requires the protocol version (tus 1.0 core). */
 const TUS_HEADERS = { "Tus-Resumable": "1.0.0" };
 
 const unfinished = {
@@ -25,7 +25,7 @@ const unfinished = {
 };
 
 export async function loadUnfinishedUploads() {
-  const data = await api("GET", "/api/uploads", { headers: TUS_HEADERS });
+  const data = await api("GET", "/api/uploads"); // a plain API list, not a tus request
   unfinished.uploads = data.uploads;
   hideUploadsInProgress();
 }

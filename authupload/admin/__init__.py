@@ -1,0 +1,1 @@
+"""Operators: the admin API and the account management it shares with the command line."""

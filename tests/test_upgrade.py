@@ -1,0 +1,152 @@
+"""A data directory written by an earlier release opens with today's code, with nothing lost.
+
+tests/data/datadir-v1/ was written by release 1.0 (commit 8f7d5d4) through its
+own API (tests/data/make_datadir_v1.py); datadir-v1.json says what is in it.
+Each test opens a fresh copy with ``create_app`` — every migration since runs —
+and checks what a person who upgraded would check: they can still log in,
+their files are all there with the same bytes, their usage is exact, and an
+upload they had started resumes where it stopped.
+
+Every later schema change adds its assertions here (its columns' values for old
+rows, say), so an upgrade path is tested the day it is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import jwt
+import pytest
+
+from authupload import create_app
+from support import Auth, MovableClock, validated_client
+
+DATA = Path(__file__).resolve().parent / "data"
+MANIFEST = json.loads((DATA / "datadir-v1.json").read_text())
+TUS = {"Tus-Resumable": "1.0.0"}
+
+
+@pytest.fixture
+def upgraded(tmp_path, make_config):
+    """Today's application on a copy of the v1 data directory, an hour after it was written."""
+    data_dir = tmp_path / "datadir-v1"
+    shutil.copytree(DATA / "datadir-v1", data_dir)
+    (data_dir / "secret.key").chmod(0o600)  # git keeps no permissions but the executable bit
+    app = create_app(make_config(data_dir=data_dir, clock=MovableClock(MANIFEST["clock"] + 3600)))
+    return app, validated_client(app)
+
+
+def log_in(client, username: str) -> dict:
+    token = Auth(client).login(username, MANIFEST["password"])
+    return Auth.bearer(token)
+
+
+@pytest.mark.parametrize("username", list(MANIFEST["accounts"]))
+def test_every_account_logs_in_with_its_password(upgraded, username):
+    _, client = upgraded
+    me = client.get("/api/me", headers=log_in(client, username)).json["data"]
+    assert me["username"] == username
+
+
+@pytest.mark.parametrize("username", list(MANIFEST["accounts"]))
+def test_every_file_is_listed_and_downloads_with_the_same_sha256(upgraded, username):
+    _, client = upgraded
+    headers = log_in(client, username)
+    expected = MANIFEST["accounts"][username]["files"]
+    listed = client.get("/api/files", headers=headers).json["data"]
+    assert listed["total"] == len(expected)
+    assert sorted((f["id"], f["name"], f["size"], f["sha256"]) for f in listed["files"]) == \
+        sorted((f["id"], f["name"], f["size"], f["sha256"]) for f in expected)
+    for file in expected:
+        body = client.get(f"/api/files/{file['id']}", headers=headers).body
+        assert hashlib.sha256(body).hexdigest() == file["sha256"], file["name"]
+
+
+@pytest.mark.parametrize("username", list(MANIFEST["accounts"]))
+def test_usage_totals_are_exact(upgraded, username):
+    _, client = upgraded
+    usage = client.get("/api/me", headers=log_in(client, username)).json["data"]["usage"]
+    assert {"files": usage["files"], "bytes": usage["bytes"]} == MANIFEST["accounts"][username]["usage"]
+
+
+def test_the_open_upload_is_listed_and_resumes_into_the_right_file(upgraded):
+    _, client = upgraded
+    upload = MANIFEST["open_upload"]
+    headers = {**log_in(client, upload["owner"]), **TUS}
+    data = bytes.fromhex(upload["data_hex"])
+    (listed,) = client.get("/api/uploads", headers=headers).json["data"]["uploads"]
+    assert (listed["name"], listed["offset"], listed["length"]) == (upload["name"], upload["offset"], len(data))
+    assert client.head(upload["location"], headers=headers).headers["Upload-Offset"] == str(upload["offset"])
+    done = client.patch(upload["location"], data[upload["offset"]:], headers={
+        **headers, "Upload-Offset": str(upload["offset"]), "Content-Type": "application/offset+octet-stream"})
+    file_id = done.headers["Upload-File-Id"]
+    assert client.get(f"/api/files/{file_id}", headers=headers).body == data
+    owner_files = MANIFEST["accounts"][upload["owner"]]
+    usage = client.get("/api/me", headers=headers).json["data"]["usage"]
+    assert usage["files"] == owner_files["usage"]["files"] + 1
+    assert usage["bytes"] == owner_files["usage"]["bytes"] + len(data)
+
+
+def test_the_committed_data_is_the_release_s_own_and_stays_small():
+    """Nothing of a running process (tmp/, WAL files) is committed, and the data stays a few kilobytes."""
+    names = {path.relative_to(DATA / "datadir-v1").parts[0] for path in (DATA / "datadir-v1").rglob("*")}
+    assert names == {"authupload.db", "secret.key", "files", "partial"}
+    assert sum(path.stat().st_size for path in (DATA / "datadir-v1").rglob("*") if path.is_file()) < 200_000
+
+
+# --- migration 5: user ids never reused, an account key in every token -----------------
+
+
+def test_every_account_gets_its_own_random_key_and_keeps_its_id_and_files(upgraded):
+    app, client = upgraded
+    rows = app.services.database.execute("SELECT id, username, account_key FROM users").fetchall()
+    assert sorted(row["username"] for row in rows) == sorted(MANIFEST["accounts"])
+    keys = [row["account_key"] for row in rows]
+    assert len(set(keys)) == len(keys) and all(len(key) == 32 and int(key, 16) >= 0 for key in keys)
+    for row in rows:  # the id a token names is the one the account had, and its files still point at it
+        me = client.get("/api/me", headers=log_in(client, row["username"])).json["data"]
+        assert me["id"] == row["id"]
+
+
+def test_the_newest_accounts_id_is_never_handed_out_again(upgraded):
+    app, client = upgraded
+    database = app.services.database
+    newest = database.execute("SELECT max(id) FROM users").fetchone()[0]
+    database.execute("DELETE FROM users WHERE id = ?", (newest,))
+    successor = Auth(client).register("successor1")
+    assert successor["id"] > newest
+
+
+def test_an_old_token_without_an_account_key_is_refused(upgraded):
+    """A token issued before the upgrade names no account key: one new login, never another account."""
+    app, client = upgraded
+    username = next(iter(MANIFEST["accounts"]))
+    claims = app.services.tokens.verify(Auth(client).login(username, MANIFEST["password"]))
+    del claims["acct"]
+    old = jwt.encode(claims, app.services.tokens.key, algorithm="HS256")
+    response = client.get("/api/me", headers=Auth.bearer(old), expect_errors=True)
+    assert response.status_int == 401
+    assert response.json["data"]["error"] == "token_invalid"
+
+
+# --- migration 7: roles, disabled accounts and per-user quotas -------------------------
+
+
+def test_old_accounts_become_enabled_plain_users_on_the_default_quota_and_are_found_by_search(upgraded, make_config):
+    """Migration 7 (operators): admin 0, disabled 0, quota NULL for old rows; the name index holds them all."""
+    app, client = upgraded
+    for username in MANIFEST["accounts"]:
+        me = client.get("/api/me", headers=log_in(client, username)).json["data"]
+        assert me["admin"] is False
+        assert me["usage"]["quota_bytes"] == make_config().quota_bytes
+    database = app.services.database
+    database.execute("UPDATE users SET admin = 1 WHERE username = ?", (next(iter(MANIFEST["accounts"])),))
+    headers = log_in(client, next(iter(MANIFEST["accounts"])))
+    for username in MANIFEST["accounts"]:
+        found = client.get("/api/admin/users", headers=headers, params={"q": username[1:]}).json["data"]["users"]
+        assert username in [user["username"] for user in found]
+    changed = database.execute("SELECT count(*) FROM users WHERE disabled = 1 OR quota_bytes IS NOT NULL")
+    assert changed.fetchone()[0] == 0
