@@ -21,7 +21,7 @@ from .accounts.tokens import ACCESS, DROP, UPLOAD, TokenService, load_signing_ke
 from .config import Config
 from .db import Database
 from .files import downloads as files
-from .files import reconcile, resumable, uploads
+from .files import archive, folders, listing, reconcile, resumable, trash, uploads
 from .files.open_uploads import OpenUploads
 from .files.storage import Storage
 from .sharing import drops, public, shares
@@ -75,13 +75,35 @@ ROUTES = [
           summary="Upload files; the tutorial's path, with an optional filename rename.",
           before_body=uploads.refuse_before_body,
           receive_body=uploads.receive_binary_as_it_arrives),
-    Route("GET", "/api/files", files.list_files, SIGNED_IN, summary="My files, newest first."),
-    Route("GET", "/api/files/{file_id}", files.download_file, SIGNED_IN, summary="A file's bytes (Range, ETag)."),
-    Route("DELETE", "/api/files/{file_id}", files.delete_file, SIGNED_IN, summary="Delete a file."),
-    Route("POST", "/api/files/{file_id}/link", files.create_link, SIGNED_IN,
-          summary="A short-lived download link that needs no header."),
+    Route("GET", "/api/files", listing.list_files, SIGNED_IN,
+          summary="My files: by folder or all, searched, sorted, paged by offset or cursor."),
+    Route("GET", "/api/files/{file_id}", files.download_file, SIGNED_IN,
+          summary="A file's bytes (Range, ETag); ?inline=1 previews the safe types."),
+    Route("PATCH", "/api/files/{file_id}", folders.update_file, SIGNED_IN, body="json",
+          summary="Rename a file or move it to another folder."),
+    Route("DELETE", "/api/files/{file_id}", trash.delete_file, SIGNED_IN, summary="Move a file to the trash."),
+    Route("POST", "/api/files/{file_id}/link", files.create_link, SIGNED_IN, body="optional json",
+          summary="A short-lived download (or, with inline, preview) link that needs no header."),
     Route("GET", "/api/files/{file_id}/download", files.download_by_link,
           summary="Download through a link (?token=…)."),
+    # folders and the trash
+    Route("POST", "/api/folders", folders.create_folder, SIGNED_IN, body="json", summary="Create a folder."),
+    Route("GET", "/api/folders/{folder_id}", folders.show_folder, SIGNED_IN,
+          summary="A folder (or root), its path from the top and its subfolders."),
+    Route("PATCH", "/api/folders/{folder_id}", folders.update_folder, SIGNED_IN, body="json",
+          summary="Rename a folder or move it, never into itself."),
+    Route("DELETE", "/api/folders/{folder_id}", trash.delete_folder, SIGNED_IN,
+          summary="Move a folder and everything in it to the trash."),
+    Route("POST", "/api/archive", archive.create_archive, SIGNED_IN, body="json",
+          summary="A short-lived link to a ZIP of chosen files and folders."),
+    Route("GET", "/api/archive/{archive_id}", archive.download_archive,
+          summary="The ZIP, streamed as it is built (?token=…)."),
+    Route("GET", "/api/trash", trash.list_trash, SIGNED_IN, summary="What the trash holds, newest first."),
+    Route("POST", "/api/trash/{kind}/{item_id}/restore", trash.restore_item, SIGNED_IN,
+          summary="Put a trashed file or folder back where it was."),
+    Route("DELETE", "/api/trash/{kind}/{item_id}", trash.purge_item, SIGNED_IN,
+          summary="Delete a trashed file or folder for good."),
+    Route("DELETE", "/api/trash", trash.empty_trash, SIGNED_IN, summary="Empty the trash."),
     # resumable uploads (tus 1.0); every answer carries Tus-Resumable, errors included
     Route("OPTIONS", "/api/uploads", resumable.describe_server, headers=TUS,
           summary="tus: versions, extensions, limits."),
@@ -191,6 +213,7 @@ def create_app(config: Config):
         drops=Drops(database, config.clock),
         routes=ROUTES,
     )
+    trash.purge_expired(services)
     router = Router(ROUTES, services, fallback=serve_page)
     app = bearer(router, services.tokens)
     app = cors(app, config.cors_origins, config.cors_max_age_seconds)

@@ -209,7 +209,119 @@ MIGRATIONS = [
     ) WITHOUT ROWID;
     DROP TABLE revoked_tokens;
     """,
-    # 9: shares and upload requests (authupload/sharing/): links for people without an account.
+    # 9: "my activity" pages through events_by_user and says how many there are in all:
+    #    a counter kept by triggers answers that without counting 10 000 rows per page.
+    """
+    ALTER TABLE users ADD COLUMN event_count INTEGER NOT NULL DEFAULT 0;
+    UPDATE users SET event_count = (SELECT count(*) FROM events WHERE events.user_id = users.id);
+    CREATE TRIGGER events_count_insert AFTER INSERT ON events BEGIN
+        UPDATE users SET event_count = event_count + 1 WHERE id = NEW.user_id;
+    END;
+    CREATE TRIGGER events_count_delete AFTER DELETE ON events BEGIN
+        UPDATE users SET event_count = event_count - 1 WHERE id = OLD.user_id;
+    END;
+    """,
+    # 10: folders (a tree by parent pointer), files in folders, and the trash
+    """
+    CREATE TABLE folders (
+        id            TEXT PRIMARY KEY,              -- random, like file ids
+        user_id       INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        parent_id     TEXT REFERENCES folders (id) ON DELETE SET NULL, -- NULL: the top level
+        name          TEXT NOT NULL,                 -- cleaned like a file name, shown as given
+        name_key      TEXT NOT NULL,                 -- casefolded name: siblings are unique in any letter case
+        created_at    REAL NOT NULL,
+        trashed_at    REAL,                          -- NULL: live; else when it went to the trash
+        trashed_with  TEXT,                          -- the deleted folder that took it along; NULL: a trash item itself
+        trash_path    TEXT,                          -- JSON list of the names above it when deleted: restore recreates them
+        file_count    INTEGER NOT NULL DEFAULT 0     -- live files directly inside, kept by triggers: a listing's total
+    );
+    -- A folder moves by changing one parent_id, whatever it holds: nothing below
+    -- it stores a path. The UNIQUE index makes two racing "create photos" safe.
+    CREATE UNIQUE INDEX folders_sibling_names ON folders (user_id, ifnull(parent_id, ''), name_key)
+        WHERE trashed_at IS NULL;
+    CREATE INDEX folders_by_parent ON folders (parent_id);
+    CREATE INDEX folders_in_trash ON folders (user_id, trashed_at) WHERE trashed_at IS NOT NULL;
+    CREATE INDEX folders_trashed_with ON folders (trashed_with) WHERE trashed_with IS NOT NULL;
+    ALTER TABLE files ADD COLUMN folder_id TEXT REFERENCES folders (id) ON DELETE SET NULL;
+    ALTER TABLE files ADD COLUMN trashed_at REAL;
+    ALTER TABLE files ADD COLUMN trashed_with TEXT;
+    ALTER TABLE files ADD COLUMN trash_path TEXT;
+    ALTER TABLE uploads ADD COLUMN folder_id TEXT REFERENCES folders (id) ON DELETE SET NULL;
+    ALTER TABLE uploads ADD COLUMN folder_path TEXT NOT NULL DEFAULT '';  -- cleaned relativePath folders, '/'-joined
+    ALTER TABLE users ADD COLUMN trash_files INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE users ADD COLUMN trash_bytes INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE users ADD COLUMN top_files INTEGER NOT NULL DEFAULT 0;  -- live files at the top level
+    UPDATE users SET top_files = (SELECT count(*) FROM files WHERE files.user_id = users.id);
+    -- The counters now split live files from the trash; the quota bounds both.
+    DROP TRIGGER files_count_insert;
+    DROP TRIGGER files_count_delete;
+    CREATE TRIGGER files_count_insert AFTER INSERT ON files BEGIN
+        UPDATE users SET
+            file_count = file_count + (NEW.trashed_at IS NULL),
+            file_bytes = file_bytes + iif(NEW.trashed_at IS NULL, NEW.size, 0),
+            trash_files = trash_files + (NEW.trashed_at IS NOT NULL),
+            trash_bytes = trash_bytes + iif(NEW.trashed_at IS NOT NULL, NEW.size, 0)
+        WHERE id = NEW.user_id;
+    END;
+    CREATE TRIGGER files_count_delete AFTER DELETE ON files BEGIN
+        UPDATE users SET
+            file_count = file_count - (OLD.trashed_at IS NULL),
+            file_bytes = file_bytes - iif(OLD.trashed_at IS NULL, OLD.size, 0),
+            trash_files = trash_files - (OLD.trashed_at IS NOT NULL),
+            trash_bytes = trash_bytes - iif(OLD.trashed_at IS NOT NULL, OLD.size, 0)
+        WHERE id = OLD.user_id;
+    END;
+    CREATE TRIGGER files_count_trash AFTER UPDATE OF trashed_at ON files
+        WHEN (OLD.trashed_at IS NULL) != (NEW.trashed_at IS NULL) BEGIN
+        UPDATE users SET
+            file_count = file_count + iif(NEW.trashed_at IS NULL, 1, -1),
+            file_bytes = file_bytes + iif(NEW.trashed_at IS NULL, NEW.size, -NEW.size),
+            trash_files = trash_files + iif(NEW.trashed_at IS NULL, -1, 1),
+            trash_bytes = trash_bytes + iif(NEW.trashed_at IS NULL, -NEW.size, NEW.size)
+        WHERE id = NEW.user_id;
+    END;
+    -- How many live files each folder (and the top level) holds directly, so a
+    -- listing's total costs the same for 10 files as for 10 000.
+    CREATE TRIGGER files_place_insert AFTER INSERT ON files WHEN NEW.trashed_at IS NULL BEGIN
+        UPDATE folders SET file_count = file_count + 1 WHERE id = NEW.folder_id;
+        UPDATE users SET top_files = top_files + 1 WHERE id = NEW.user_id AND NEW.folder_id IS NULL;
+    END;
+    CREATE TRIGGER files_place_delete AFTER DELETE ON files WHEN OLD.trashed_at IS NULL BEGIN
+        UPDATE folders SET file_count = file_count - 1 WHERE id = OLD.folder_id;
+        UPDATE users SET top_files = top_files - 1 WHERE id = OLD.user_id AND OLD.folder_id IS NULL;
+    END;
+    CREATE TRIGGER files_place_update AFTER UPDATE OF folder_id, trashed_at ON files BEGIN
+        UPDATE folders SET file_count = file_count - 1 WHERE id = OLD.folder_id AND OLD.trashed_at IS NULL;
+        UPDATE users SET top_files = top_files - 1
+            WHERE id = OLD.user_id AND OLD.folder_id IS NULL AND OLD.trashed_at IS NULL;
+        UPDATE folders SET file_count = file_count + 1 WHERE id = NEW.folder_id AND NEW.trashed_at IS NULL;
+        UPDATE users SET top_files = top_files + 1
+            WHERE id = NEW.user_id AND NEW.folder_id IS NULL AND NEW.trashed_at IS NULL;
+    END;
+    -- Listing indexes hold live files only, one per sort key, for everything and
+    -- per folder: a page is a range of one index, and a cursor starts it at its
+    -- key (keyset paging), so the last page costs what the first does.
+    DROP INDEX files_newest_first;
+    CREATE INDEX files_by_date ON files (user_id, uploaded_at) WHERE trashed_at IS NULL;
+    CREATE INDEX files_by_size ON files (user_id, size) WHERE trashed_at IS NULL;
+    CREATE INDEX files_by_name ON files (user_id, name COLLATE NOCASE) WHERE trashed_at IS NULL;
+    CREATE INDEX files_in_folder_by_date ON files (user_id, folder_id, uploaded_at) WHERE trashed_at IS NULL;
+    CREATE INDEX files_in_folder_by_size ON files (user_id, folder_id, size) WHERE trashed_at IS NULL;
+    CREATE INDEX files_in_folder_by_name ON files (user_id, folder_id, name COLLATE NOCASE) WHERE trashed_at IS NULL;
+    CREATE INDEX files_by_folder ON files (folder_id);  -- for ON DELETE SET NULL when a folder is purged
+    CREATE INDEX files_in_trash ON files (user_id, trashed_at) WHERE trashed_at IS NOT NULL;
+    CREATE INDEX files_trashed_with ON files (trashed_with) WHERE trashed_with IS NOT NULL;
+    -- A ZIP download link names one of these: a selection too long for a URL.
+    CREATE TABLE archives (
+        id          TEXT PRIMARY KEY,                -- random; the link's token names it
+        user_id     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        file_ids    TEXT NOT NULL,                   -- JSON list of the chosen files
+        folder_ids  TEXT NOT NULL,                   -- JSON list of the chosen folders
+        expires_at  REAL NOT NULL                    -- with the link; later requests remove it
+    );
+    CREATE INDEX archives_by_expiry ON archives (expires_at);
+    """,
+    # 11: shares and upload requests (authupload/sharing/): links for people without an account.
     #    A link's token is derived from the row's id with a key kept outside the
     #    database (sharing/links.py), so no column here holds a token.
     """

@@ -65,6 +65,7 @@ from waitress.task import ErrorTask
 from waitress.utilities import Error
 
 from . import i18n
+from .files import trash
 from .web import http
 from .admin.users import any_admin
 from .app import create_app, sweep_old_events
@@ -76,7 +77,13 @@ from .web.middleware import security_headers_for
 
 # waitress's own errors, by status, as our stable keys.
 WAITRESS_ERROR_KEYS = {400: "bad_request", 413: "body_too_large", 431: "headers_too_large"}
-HOUSEKEEPING_INTERVAL_SECONDS = 600  # how often expired uploads and old audit events are swept
+# A response an application yields piece by piece (a ZIP built while it is sent)
+# waits in waitress's output buffer. By default that buffer moves to a temporary
+# file past 1 MiB and holds up to 16 MiB: the bytes went through the disk, at a
+# third of a file download's speed. Up to 4 MiB in memory, and the application
+# waits while the client catches up: memory per connection stays bounded.
+STREAM_BUFFER_BYTES = 4 * 1024 * 1024
+HOUSEKEEPING_INTERVAL_SECONDS = 600  # how often expired uploads, trash items and old audit events are swept
 FIRST_ADMIN_COMMAND = "python -m authupload users add NAME --admin"
 FILES_BESIDE_CONNECTIONS = 256  # descriptors kept for the database, uploads and downloads
 
@@ -96,19 +103,28 @@ class EnvelopeErrorTask(ErrorTask):
         self.response_headers.extend(response.headers)
         # The body is an envelope whatever the path (often unknown yet): the API's headers.
         self.response_headers += security_headers_for(is_api=True, present=set())
-        self.set_close_on_finish()  # the rest of the request was not read: the connection cannot be reused
+        if not getattr(error, "body_will_be_skipped", False):
+            self.set_close_on_finish()  # the rest of the request was not read: the connection cannot be reused
         body = b"".join(response.body)
         self.content_length = len(body)
         self.write(body)
 
 
 class RefusedBeforeBody(Error):
-    """A request answered before its handler ran (web/early.py), from its headers or by its body's receiver."""
+    """A request answered before its handler ran (web/early.py), from its headers or by its body's receiver.
 
-    def __init__(self, refusal: http.HTTPError):
+    ``body_will_be_skipped``: refused from its headers, the body has a
+    ``Content-Length`` and the client will send it, so the channel reads past
+    it without storing a byte and the connection stays usable. A browser still
+    sending its upload when the answer comes must not have the connection torn
+    down under it: it would report a network error instead of our 401 or 413.
+    """
+
+    def __init__(self, refusal: http.HTTPError, body_will_be_skipped: bool = False):
         super().__init__(refusal.key)
         self.code = refusal.status
         self.refusal = refusal
+        self.body_will_be_skipped = body_will_be_skipped
 
 
 class StrictRequestParser(HTTPRequestParser):
@@ -125,9 +141,11 @@ class StrictRequestParser(HTTPRequestParser):
     its route stores itself goes to the route's receiver instead of a buffer.
     """
 
-    def __init__(self, adj, body_gate: BodyGate | None = None):
+    def __init__(self, adj, body_gate: BodyGate | None = None, skip_body=None):
         super().__init__(adj)
         self.body_gate = body_gate
+        self.skip_body = skip_body  # GuardedChannel.skip_body: how much of a refused body is still to come
+        self.unread_body_bytes = 0
         # waitress makes a parser when a request's first byte arrives: the
         # header deadline counts from here (time.time(), like last_activity).
         self.started_at = time.time()
@@ -160,12 +178,31 @@ class StrictRequestParser(HTTPRequestParser):
         return environ
 
     def refuse_before_body(self, refusal: http.HTTPError) -> None:
-        """Answer ``refusal`` now: no body receiver, no ``100 Continue``; the channel closes after it."""
-        self.error = RefusedBeforeBody(refusal)
+        """Answer ``refusal`` now: no body receiver, no ``100 Continue``.
+
+        A body of known length that the client sends anyway is read past and
+        dropped (``skip_body``), so the connection goes on; a chunked one, or one
+        the client holds back for a ``100 Continue`` it will not get (RFC 9110
+        §10.1.1), ends with the connection.
+        """
+        skippable = not self.chunked and not self.expect_continue and self.skip_body is not None
+        self.unread_body_bytes = self.content_length if skippable else 0
+        self.error = RefusedBeforeBody(refusal, body_will_be_skipped=skippable)
         self.body_rcv = None  # nothing of the body is received, into memory or a temporary file
         self.content_length = 0
         self.expect_continue = False  # RFC 9110 §10.1.1: a final status instead of 100 Continue
         self.completed = True
+
+    def received(self, data):
+        consumed = super().received(data)
+        if self.unread_body_bytes:
+            # The part of a refused body that came with its headers is dropped
+            # here; the channel drops the rest as it arrives.
+            dropped = min(len(data) - consumed, self.unread_body_bytes)
+            self.skip_body(self.unread_body_bytes - dropped)
+            self.unread_body_bytes = 0
+            consumed += dropped
+        return consumed
 
 
 class ReceiverStream(FixedStreamReceiver):
@@ -214,8 +251,22 @@ class GuardedChannel(HTTPChannel):
         self.guard = guard
         self.counted_address = counted_address
         # waitress builds each request's parser as parser_class(adj): this one asks the gate.
-        self.parser_class = functools.partial(StrictRequestParser, body_gate=body_gate)
+        self.parser_class = functools.partial(StrictRequestParser, body_gate=body_gate, skip_body=self.skip_body)
+        self.skipped_body_bytes_left = 0
         super().__init__(server, sock, addr, adj, map)
+
+    def skip_body(self, byte_count: int) -> None:
+        """The next ``byte_count`` bytes are the rest of a refused body: drop them as they come."""
+        self.skipped_body_bytes_left = byte_count
+
+    def received(self, data):
+        if self.skipped_body_bytes_left:
+            dropped = min(len(data), self.skipped_body_bytes_left)
+            self.skipped_body_bytes_left -= dropped
+            data = data[dropped:]
+            if not data:
+                return True
+        return super().received(data)
 
     def readable(self):
         # The event loop asks every channel this at least once a second: the
@@ -258,6 +309,8 @@ def build_server(config: Config):
         ident="authupload",
         max_request_body_size=config.max_request_bytes,
         recv_bytes=config.read_chunk_bytes,
+        outbuf_overflow=STREAM_BUFFER_BYTES,
+        outbuf_high_watermark=STREAM_BUFFER_BYTES,
         clear_untrusted_proxy_headers=True,
         connection_limit=connection_limit(),
         asyncore_use_poll=True,
@@ -291,11 +344,12 @@ def connection_limit() -> int:
 
 
 def start_housekeeping(services) -> threading.Thread:
-    """Every few minutes: sweep expired resumable uploads (and their quota reservations) and old audit events."""
+    """Every few minutes: sweep expired resumable uploads (and their quota reservations), old trash and old audit events."""
 
     def sweep_forever():
         while not stop.wait(HOUSEKEEPING_INTERVAL_SECONDS):
             services.uploads.remove_expired()
+            trash.purge_expired(services)
             sweep_old_events(services.database, services.config)
 
     stop = threading.Event()

@@ -358,7 +358,8 @@ def test_me_returns_the_account_and_its_usage(client, auth, app):
     data = response.json["data"]
     assert {k: data[k] for k in ("id", "username", "created_at")} == {
         k: user[k] for k in ("id", "username", "created_at")}
-    assert data["usage"] == {"files": 0, "bytes": 0, "quota_bytes": app.services.config.quota_bytes}
+    assert data["usage"] == {"files": 0, "bytes": 0, "trash_files": 0, "trash_bytes": 0,
+                             "quota_bytes": app.services.config.quota_bytes}
 
 
 def test_me_without_a_token_is_401_token_missing(client):

@@ -204,3 +204,18 @@ def test_a_drop_upload_past_the_requests_bytes_is_refused_unread(server, bearer)
         "Content-Type": "multipart/form-data; boundary=x", "Content-Length": str(16 * MIB),
         "Authorization": sender})
     assert_refused(server, head, envelope, held_open, 413, "request_full")
+def test_a_refused_body_sent_anyway_is_read_past_unstored_and_the_connection_goes_on(server):
+    """A browser still sending its upload must get our 401, not a connection torn down under it."""
+    body = b"x" * (2 * MIB)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(b"POST /api/files HTTP/1.1\r\nHost: box\r\nContent-Type: multipart/form-data; boundary=x\r\n"
+                     b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+        sock.sendall(b"GET /api/health HTTP/1.1\r\nHost: box\r\n\r\n")  # the next request on the same connection
+        answer = b""
+        while answer.count(b"HTTP/1.1 ") < 2 or not answer.endswith(b"}"):
+            data = sock.recv(65536)
+            assert data, answer
+            answer += data
+    assert answer.startswith(b"HTTP/1.1 401 ")
+    assert b"HTTP/1.1 200 OK" in answer  # the health check after the refused body: the connection went on
+    assert open_temporary_files(server) == []

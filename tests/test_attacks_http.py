@@ -113,9 +113,9 @@ def test_a_failing_handler_in_the_real_stack_is_a_generic_500_envelope_and_logge
     def broken(*args, **kwargs):
         raise RuntimeError("disk /srv/data/authupload.db exploded")
 
-    monkeypatch.setattr(app.services.storage, "list_page", broken)
+    monkeypatch.setattr(app.services.storage, "find", broken)
     caplog.set_level(logging.ERROR)
-    response = client.get("/api/files", headers=user["headers"], expect_errors=True)
+    response = client.get("/api/files/0123456789abcdef0123456789abcdef", headers=user["headers"], expect_errors=True)
     assert_error(response, 500, "server_error")
     assert "exploded" not in response.text and "/srv" not in response.text
     assert "exploded" in caplog.text and "Traceback" in caplog.text

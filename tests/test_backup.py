@@ -86,7 +86,8 @@ def test_a_file_deleted_between_snapshot_and_copy_leaves_no_broken_row(app, clie
     target.mkdir()
 
     backup_script.snapshot_database(data_dir, target)
-    client.delete(f"/api/files/{deleted['id']}", headers=user["headers"])  # the user deletes meanwhile
+    client.delete(f"/api/files/{deleted['id']}", headers=user["headers"])  # the user deletes meanwhile…
+    client.delete(f"/api/trash/file/{deleted['id']}", headers=user["headers"])  # …and purges it from the trash
     (late,) = upload(client, user["headers"], ("late.txt", b"uploaded after the snapshot\n"))
     backup_script.copy_files(data_dir, target)
     report = backup_script.reconcile(target)

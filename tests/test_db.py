@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from authupload import create_app
+from authupload import create_app, db
 from authupload.db import BUSY_TIMEOUT_MS, MIGRATIONS, Database, _statements
 from authupload.accounts.passwords import HashGate, PasswordHasher
 from support import validated_client
@@ -135,8 +135,7 @@ def add_user(connection, name: str) -> int:
 
 def add_file(connection, user_id: int, file_id: str, size: int) -> None:
     connection.execute("INSERT INTO files (id, user_id, name, size, sha256, content_type, uploaded_at)"
-                       " VALUES (?, ?, 'n', ?, 's', 'application/octet-stream', 0)",
-                       (file_id, user_id, size))
+                       " VALUES (?, ?, 'n', ?, 's', 'application/octet-stream', 0)", (file_id, user_id, size))
 
 
 def counters(connection, user_id: int) -> tuple[int, int]:
@@ -201,3 +200,42 @@ def test_migration_5_keeps_every_account_and_file_and_stops_reusing_ids(tmp_path
     new_id = database.execute("INSERT INTO users (username, username_key, password_hash, created_at)"
                               " VALUES ('User4', 'user4', 'h', 0) RETURNING id").fetchone()[0]
     assert new_id == 4
+
+
+def test_the_folders_migration_puts_every_existing_file_at_the_top_with_its_counters_intact(tmp_path, monkeypatch):
+    """A database made by the schema before folders upgrades in place: nothing in the trash, nothing moved."""
+    path = tmp_path / "before-folders.db"
+    folders_migration = next(n for n, script in enumerate(MIGRATIONS) if "CREATE TABLE folders" in script)
+    monkeypatch.setattr(db, "MIGRATIONS", MIGRATIONS[:folders_migration])
+    connection = Database(path).connection()
+    alice = add_user(connection, "alice123")
+    add_file(connection, alice, "a1", 100)
+    add_file(connection, alice, "a2", 50)
+    connection.close()
+    monkeypatch.setattr(db, "MIGRATIONS", MIGRATIONS)
+    upgraded = Database(path).connection()
+    rows = upgraded.execute("SELECT id, folder_id, trashed_at FROM files ORDER BY id").fetchall()
+    assert [tuple(row) for row in rows] == [("a1", None, None), ("a2", None, None)]
+    assert tuple(upgraded.execute("SELECT file_count, file_bytes, trash_files, trash_bytes FROM users").fetchone()) \
+        == (2, 150, 0, 0)
+
+
+def test_usage_counters_follow_files_into_and_out_of_the_trash(database):
+    connection = database.connection()
+    alice = add_user(connection, "alice123")
+    add_file(connection, alice, "a1", 100)
+    add_file(connection, alice, "a2", 50)
+
+    def all_counters():
+        return tuple(connection.execute(
+            "SELECT file_count, file_bytes, trash_files, trash_bytes FROM users WHERE id = ?", (alice,)).fetchone())
+
+    connection.execute("UPDATE files SET trashed_at = 1 WHERE id = 'a1'")
+    assert all_counters() == (1, 50, 1, 100)
+    connection.execute("UPDATE files SET trashed_at = 2 WHERE id = 'a1'")  # still in the trash: no change
+    assert all_counters() == (1, 50, 1, 100)
+    connection.execute("DELETE FROM files WHERE id = 'a1'")
+    assert all_counters() == (1, 50, 0, 0)
+    connection.execute("UPDATE files SET trashed_at = 3 WHERE id = 'a2'")
+    connection.execute("UPDATE files SET trashed_at = NULL WHERE id = 'a2'")
+    assert all_counters() == (1, 50, 0, 0)

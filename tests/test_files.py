@@ -319,17 +319,16 @@ def test_another_users_file_looks_missing(client, auth, user, stored, method):
 # --- delete ----------------------------------------------------------------------------------
 
 
-def test_delete_removes_row_and_bytes_and_usage_shrinks(app, client, user, stored):
+def test_delete_moves_the_file_to_the_trash_where_its_usage_moves_too(app, client, user, stored):
     other = upload_one(client, user, "keep", b"keep")
     path = app.services.storage.path_of(user["id"], stored["id"])
-    assert path.exists()
     response = client.delete(f"/api/files/{stored['id']}", headers=user["headers"])
     assert (response.json["code"], response.json["message"], response.json["data"]) == (200, "File deleted.", None)
-    assert not path.exists()
+    assert path.exists()  # restorable until purged
     assert_error(client.get(f"/api/files/{stored['id']}", headers=user["headers"], status=404), 404, "not_found")
     assert_error(client.delete(f"/api/files/{stored['id']}", headers=user["headers"], status=404), 404, "not_found")
     usage = client.get("/api/me", headers=user["headers"]).json["data"]["usage"]
-    assert (usage["files"], usage["bytes"]) == (1, 4)
+    assert (usage["files"], usage["bytes"], usage["trash_files"], usage["trash_bytes"]) == (1, 4, 1, len(DATA))
     assert [f["id"] for f in client.get("/api/files", headers=user["headers"]).json["data"]["files"]] == [other["id"]]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 import threading
 import time
 
@@ -171,7 +170,9 @@ def test_unknown_user_and_wrong_password_take_about_the_same_time(make_config):
     for _ in range(9):  # interleaved, so load from other processes hits both alike
         wrong_password.append(timed("alice123"))
         unknown_user.append(timed("nobody99"))
-    ratio = statistics.median(unknown_user) / statistics.median(wrong_password)
+    # The fastest of each: load from other processes only ever adds time, so the
+    # minimum is the work the server itself did (a skipped hash would be ~100× faster).
+    ratio = min(unknown_user) / min(wrong_password)
     assert 1 / 1.5 < ratio < 1.5, (wrong_password, unknown_user)
 
 

@@ -116,6 +116,15 @@ def test_an_unknown_folder_is_404(client, owner):
     assert response.json["data"] == {"error": "not_found", "field": "folder_id"}
 
 
+def test_a_trashed_or_another_users_folder_is_404(client, auth, owner):
+    folder = client.post_json("/api/folders", {"name": "old"}, headers=owner["headers"]).json["data"]
+    client.delete(f"/api/folders/{folder['id']}", headers=owner["headers"])
+    assert create(client, owner, status=404, folder_id=folder["id"]).json["data"]["field"] == "folder_id"
+    other = auth.new_user()
+    theirs = client.post_json("/api/folders", {"name": "theirs"}, headers=other["headers"]).json["data"]
+    assert create(client, owner, status=404, folder_id=theirs["id"]).json["data"]["field"] == "folder_id"
+
+
 def test_close_keeps_the_request_listed_and_the_link_dies(client, app, owner):
     created = create(client, owner).json["data"]
     client.delete(f"/api/requests/{created['id']}", headers=owner["headers"])
@@ -319,6 +328,56 @@ def test_an_upload_under_way_may_finish_after_the_request_closes(client, owner):
     tus_create(client, drop["headers"], 4, status=404)
     tus_patch(client, response.headers["Location"], response.headers["Upload-Token"], 0, b"done")
     assert my_files(client, owner)[0]["received"]["request_id"] == created["id"]
+
+
+def folder_of_request(client, owner, name="inbox") -> tuple[dict, dict]:
+    folder = client.post_json("/api/folders", {"name": name}, headers=owner["headers"]).json["data"]
+    return folder, create(client, owner, folder_id=folder["id"]).json["data"]
+
+
+def files_in(client, owner, folder_id) -> list[dict]:
+    return client.get("/api/files", params={"folder_id": folder_id}, headers=owner["headers"]).json["data"]["files"]
+
+
+def test_received_files_land_in_the_requests_folder(client, owner):
+    folder, created = folder_of_request(client, owner)
+    drop = sender(client, created)
+    (sent,) = forms.post(client, drop["headers"], forms.body(forms.file_part("a.txt", b"one"))).json["data"]["files"]
+    assert sent["folder_id"] == folder["id"]
+    response = tus_create(client, drop["headers"], 3, filename="b.txt")
+    done = tus_patch(client, response.headers["Location"], response.headers["Upload-Token"], 0, b"two")
+    assert {f["id"] for f in files_in(client, owner, folder["id"])} == {sent["id"], done.headers["Upload-File-Id"]}
+
+
+def test_a_sender_cannot_pick_a_folder_or_make_folders(client, owner):
+    folder, created = folder_of_request(client, owner)
+    elsewhere = client.post_json("/api/folders", {"name": "private"}, headers=owner["headers"]).json["data"]
+    drop = sender(client, created)
+    body = forms.body(forms.part("folder_id", elsewhere["id"].encode()), forms.file_part("a.txt", b"one"))
+    assert forms.post(client, drop["headers"], body).json["data"]["files"][0]["folder_id"] == folder["id"]
+    response = client.post("/api/uploads", headers={
+        **TUS, **drop["headers"], "Upload-Length": "3",
+        "Upload-Metadata": metadata(filename="b.txt", folder_id=elsewhere["id"], relativePath="made/b.txt")})
+    done = tus_patch(client, response.headers["Location"], response.headers["Upload-Token"], 0, b"two")
+    assert done.headers["Upload-File-Id"] in {f["id"] for f in files_in(client, owner, folder["id"])}
+    assert files_in(client, owner, elsewhere["id"]) == []
+    subfolders = client.get(f"/api/folders/{folder['id']}", headers=owner["headers"]).json["data"]["folders"]
+    assert subfolders == []
+
+
+def test_a_request_whose_folder_went_to_the_trash_delivers_to_the_top_level(client, owner):
+    """docs/API.md decisions: the sender cannot choose again, so the file is kept, at the top."""
+    folder, created = folder_of_request(client, owner)
+    drop = sender(client, created)
+    open_upload = tus_create(client, drop["headers"], 3, filename="late.txt")  # created while the folder lived
+    client.delete(f"/api/folders/{folder['id']}", headers=owner["headers"])
+    (sent,) = forms.post(client, drop["headers"], forms.body(forms.file_part("a.txt", b"one"))).json["data"]["files"]
+    done = tus_patch(client, open_upload.headers["Location"], open_upload.headers["Upload-Token"], 0, b"two")
+    response = tus_create(client, drop["headers"], 3, filename="c.txt")
+    later = tus_patch(client, response.headers["Location"], response.headers["Upload-Token"], 0, b"new")
+    top = {f["id"] for f in files_in(client, owner, "root")}
+    assert {sent["id"], done.headers["Upload-File-Id"], later.headers["Upload-File-Id"]} <= top
+    assert sent["folder_id"] is None
 
 
 def test_the_owners_own_files_are_not_marked_received(client, owner):

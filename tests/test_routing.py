@@ -27,7 +27,7 @@ def test_unknown_api_path_is_404_envelope(client, path):
     ("DELETE", "/api/me", "GET, HEAD"),
     ("POST", "/api/health", "GET, HEAD"),
     ("PUT", "/api/files", "GET, HEAD, POST"),
-    ("POST", "/api/files/abc", "DELETE, GET, HEAD"),
+    ("POST", "/api/files/abc", "DELETE, GET, HEAD, PATCH"),
     ("GET", "/api/token/refresh", "POST"),
     ("OPTIONS", "/api/login", "POST"),  # OPTIONS without a preflight header is an ordinary request
 ])

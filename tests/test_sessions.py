@@ -263,3 +263,38 @@ def test_two_factor_changes_are_in_my_activity_without_any_code(client, auth, us
     written = json.dumps(events)
     for secret_value in [secret, code, *recovery_codes, user["token"]]:
         assert secret_value not in written
+
+
+def test_activity_total_follows_events_as_they_come_and_go(client, auth, user, app, clock):
+    from authupload.accounts.audit import remove_old_events
+    for _ in range(3):
+        login(client, auth, user)
+    assert activity(client, user["headers"])["total"] == 5  # registration, four logins
+    clock.advance(3600)
+    latest = login(client, auth, user)
+    with app.services.database.transaction() as connection:
+        assert remove_old_events(connection, clock(), 1800) == 5  # all but the newest login
+    data = activity(client, latest)
+    assert data["total"] == len(data["events"]) == 1
+
+
+def test_a_database_upgraded_with_events_counts_each_accounts_own(make_config, tmp_path, clock):
+    import sqlite3
+
+    from authupload import create_app
+    from authupload.db import MIGRATIONS, _statements
+    data_dir = tmp_path / "upgraded"
+    data_dir.mkdir()
+    with sqlite3.connect(data_dir / "authupload.db") as old:
+        for script in MIGRATIONS[:8]:  # as the box was before the counter
+            for statement in _statements(script):
+                old.execute(statement)
+        old.execute("PRAGMA user_version = 8")
+        for name in ("alice123", "bobby123"):
+            old.execute("INSERT INTO users (username, username_key, password_hash, created_at) VALUES (?, ?, 'x', 0)",
+                        (name, name))
+        old.executemany("INSERT INTO events (at, type, user_id, actor) VALUES (?, 'login', ?, 'self')",
+                        [(clock(), 1), (clock(), 1), (clock(), 1), (clock(), 2), (clock(), None)])
+    database = create_app(make_config(data_dir=data_dir)).services.database
+    counts = dict(database.execute("SELECT username, event_count FROM users").fetchall())
+    assert counts == {"alice123": 3, "bobby123": 1}

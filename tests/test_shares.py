@@ -239,6 +239,28 @@ def test_a_deleted_file_leaves_the_share_and_an_empty_share_is_404(client, owner
     assert listed(client, owner)[0]["files"] == []
 
 
+def test_files_in_the_trash_leave_the_share_its_zip_and_its_list_until_restored(client, owner, two_files):
+    """API.md: a file moved to the trash leaves its shares; a folder taken there takes its files along."""
+    headers = owner["headers"]
+    folder = client.post_json("/api/folders", {"name": "shared"}, headers=headers).json["data"]
+    client.patch_json(f"/api/files/{two_files[1]['id']}", {"folder_id": folder["id"]}, headers=headers)
+    share = create(client, owner, [f["id"] for f in two_files]).json["data"]
+    client.delete(f"/api/files/{two_files[0]['id']}", headers=headers)
+    assert [f["id"] for f in public(client, share).json["data"]["files"]] == [two_files[1]["id"]]
+    public(client, share, f"/files/{two_files[0]['id']}", status=404)
+    public(client, share, f"/files/{two_files[0]['id']}", method="head", status=404)
+    with zipfile.ZipFile(io.BytesIO(public(client, share, "/zip").body)) as archive:
+        assert archive.namelist() == [two_files[1]["name"]]
+    assert [f["id"] for f in listed(client, owner)[0]["files"]] == [two_files[1]["id"]]
+    create(client, owner, [two_files[0]["id"]], status=404)  # a file in the trash cannot be shared
+    client.delete(f"/api/folders/{folder['id']}", headers=headers)  # the other file goes along
+    public(client, share, status=404)
+    public(client, share, "/zip", status=404)
+    assert listed(client, owner)[0]["files"] == []
+    client.post(f"/api/trash/file/{two_files[0]['id']}/restore", headers=headers)
+    assert [f["id"] for f in public(client, share).json["data"]["files"]] == [two_files[0]["id"]]
+
+
 def test_shares_survive_the_owners_password_change(client, owner, two_files):
     share = create(client, owner, [two_files[0]["id"]]).json["data"]
     client.post_json("/api/password", {"old_password": "correct horse", "new_password": "battery staple"},

@@ -90,6 +90,52 @@ def test_the_open_upload_is_listed_and_resumes_into_the_right_file(upgraded):
     assert usage["bytes"] == owner_files["usage"]["bytes"] + len(data)
 
 
+# --- folders and the trash (migration 7) ----------------------------------------------------
+
+
+@pytest.mark.parametrize("username", list(MANIFEST["accounts"]))
+def test_every_file_is_at_the_top_level_with_nothing_in_the_trash(upgraded, username):
+    _, client = upgraded
+    headers = log_in(client, username)
+    expected = MANIFEST["accounts"][username]["files"]
+    top = client.get("/api/files", params={"folder_id": "root", "limit": 500}, headers=headers).json["data"]
+    assert top["total"] == len(expected)
+    assert {f["id"] for f in top["files"]} == {f["id"] for f in expected}
+    assert all(f["folder_id"] is None for f in top["files"])
+    for file in expected:
+        body = client.get(f"/api/files/{file['id']}", headers=headers).body
+        assert hashlib.sha256(body).hexdigest() == file["sha256"], file["name"]
+    assert client.get("/api/folders/root", headers=headers).json["data"]["folders"] == []
+    assert client.get("/api/trash", headers=headers).json["data"] == {"items": [], "total": 0}
+    usage = client.get("/api/me", headers=headers).json["data"]["usage"]
+    assert (usage["trash_files"], usage["trash_bytes"]) == (0, 0)
+
+
+def test_an_upgraded_file_moves_into_a_folder_and_back_from_the_trash(upgraded):
+    _, client = upgraded
+    username = next(name for name, account in MANIFEST["accounts"].items() if account["files"])
+    headers = log_in(client, username)
+    file = MANIFEST["accounts"][username]["files"][0]
+    folder = client.post_json("/api/folders", {"name": "kept"}, headers=headers).json["data"]
+    client.patch_json(f"/api/files/{file['id']}", {"folder_id": folder["id"]}, headers=headers)
+    client.delete(f"/api/folders/{folder['id']}", headers=headers)
+    client.post(f"/api/trash/folder/{folder['id']}/restore", headers=headers)
+    (moved,) = client.get("/api/files", params={"folder_id": folder["id"]}, headers=headers).json["data"]["files"]
+    assert moved["id"] == file["id"]
+    assert hashlib.sha256(client.get(f"/api/files/{file['id']}", headers=headers).body).hexdigest() == file["sha256"]
+
+
+def test_the_open_upload_completes_at_the_top_level(upgraded):
+    _, client = upgraded
+    upload = MANIFEST["open_upload"]
+    headers = {**log_in(client, upload["owner"]), **TUS}
+    data = bytes.fromhex(upload["data_hex"])
+    done = client.patch(upload["location"], data[upload["offset"]:], headers={
+        **headers, "Upload-Offset": str(upload["offset"]), "Content-Type": "application/offset+octet-stream"})
+    top = client.get("/api/files", params={"folder_id": "root", "limit": 500}, headers=headers).json["data"]
+    assert done.headers["Upload-File-Id"] in {f["id"] for f in top["files"]}
+
+
 def test_the_committed_data_is_the_release_s_own_and_stays_small():
     """Nothing of a running process (tmp/, WAL files) is committed, and the data stays a few kilobytes."""
     names = {path.relative_to(DATA / "datadir-v1").parts[0] for path in (DATA / "datadir-v1").rglob("*")}
@@ -150,3 +196,35 @@ def test_old_accounts_become_enabled_plain_users_on_the_default_quota_and_are_fo
         assert username in [user["username"] for user in found]
     changed = database.execute("SELECT count(*) FROM users WHERE disabled = 1 OR quota_bytes IS NOT NULL")
     assert changed.fetchone()[0] == 0
+
+
+# --- migration 11: shares and upload requests ------------------------------------------
+
+
+@pytest.mark.parametrize("username", list(MANIFEST["accounts"]))
+def test_every_file_survives_as_the_owner_s_own_with_no_share_and_no_request(upgraded, username):
+    """Old files keep their bytes, ``received`` is null (nobody sent them through a request)."""
+    app, client = upgraded
+    headers = log_in(client, username)
+    expected = MANIFEST["accounts"][username]["files"]
+    listed = client.get("/api/files", params={"limit": 500}, headers=headers).json["data"]["files"]
+    assert {f["id"] for f in listed} == {f["id"] for f in expected}
+    assert all(f["received"] is None for f in listed)
+    for file in expected:
+        body = client.get(f"/api/files/{file['id']}", headers=headers).body
+        assert hashlib.sha256(body).hexdigest() == file["sha256"], file["name"]
+    assert client.get("/api/shares", headers=headers).json["data"]["shares"] == []
+    assert client.get("/api/requests", headers=headers).json["data"]["requests"] == []
+    database = app.services.database
+    assert database.execute("SELECT count(*) FROM files WHERE received_request_id IS NOT NULL").fetchone()[0] == 0
+
+
+def test_an_upgraded_file_is_shared_and_downloaded_through_its_link(upgraded):
+    _, client = upgraded
+    username = next(name for name, account in MANIFEST["accounts"].items() if account["files"])
+    headers = log_in(client, username)
+    file = MANIFEST["accounts"][username]["files"][0]
+    share = client.post_json("/api/shares", {"file_ids": [file["id"]]}, headers=headers).json["data"]
+    token = share["url"].rsplit("/", 1)[1]
+    body = client.get(f"/api/public/shares/{token}/files/{file['id']}").body
+    assert hashlib.sha256(body).hexdigest() == file["sha256"]

@@ -279,7 +279,7 @@ def me(request: Request) -> Response:
     data = user_json(user)
     data["admin"] = bool(user["admin"])
     data["totp"] = bool(user["totp_enabled"])
-    data["usage"] = {"files": usage["files"], "bytes": usage["bytes"], "quota_bytes": usage["quota_bytes"]}
+    data["usage"] = {key: usage[key] for key in ("files", "bytes", "trash_files", "trash_bytes", "quota_bytes")}
     return envelope(request.language, 200, "profile", data)
 
 

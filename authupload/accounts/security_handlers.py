@@ -193,11 +193,12 @@ def end_other_sessions(request: Request) -> Response:
 
 
 def activity(request: Request) -> Response:
-    """``GET /api/activity``: my own account's audit events, newest first (the events_by_user index)."""
+    """``GET /api/activity``: my own account's audit events, newest first (the events_by_user index),
+    and how many there are (``users.event_count``, kept by triggers)."""
     limit, offset = page_bounds(request)
     database = request.app.database
     rows = database.execute(
         "SELECT * FROM events WHERE user_id = ? ORDER BY id DESC LIMIT ? OFFSET ?", (request.user_id, limit, offset)
     ).fetchall()
-    total = database.execute("SELECT count(*) FROM events WHERE user_id = ?", (request.user_id,)).fetchone()[0]
+    total = database.execute("SELECT event_count FROM users WHERE id = ?", (request.user_id,)).fetchone()[0]
     return envelope(request.language, 200, "activity", {"events": [event_json(row) for row in rows], "total": total})

@@ -29,7 +29,8 @@ from urllib.parse import quote
 
 from ..accounts.tokens import DOWNLOAD
 from ..web.http import (MAX_DECIMAL_DIGITS, HTTPError, Request, Response, envelope, http_date, not_modified,
-                        page_bounds, parse_http_date, unauthorized)
+                        parse_http_date, query_number, unauthorized)
+from .previews import inline_type
 
 # RFC 9110 §14.1.2: byte-range-spec "first-last", "first-" or suffix "-length"; digits are ASCII.
 SINGLE_BYTE_RANGE = re.compile(r"([0-9]*)-([0-9]*)")
@@ -40,38 +41,33 @@ ATTR_CHAR_PUNCTUATION = "!#$&+^`|"
 # --- handlers ------------------------------------------------------------------
 
 
-def list_files(request: Request) -> Response:
-    """``GET /api/files?limit=&offset=``: a page of my files, newest first, and the total."""
-    limit, offset = page_bounds(request)
-    files, total = request.app.storage.list_page(request.user_id, limit, offset)
-    return envelope(request.language, 200, "file_list", {"files": files, "total": total})
-
-
 def download_file(request: Request) -> Response:
-    """``GET``/``HEAD /api/files/{file_id}``: the bytes of one of my files."""
+    """``GET``/``HEAD /api/files/{file_id}``: the bytes of one of my files; ``?inline=1`` for a preview."""
+    inline = query_number(request, "inline", 0, minimum=0, maximum=1) == 1
     row = request.app.storage.find(request.user_id, request.params["file_id"])
-    return serve_file(request, row)
-
-
-def delete_file(request: Request) -> Response:
-    """``DELETE /api/files/{file_id}``: the row and the bytes go; the usage shrinks."""
-    request.app.storage.delete(request.user_id, request.params["file_id"])
-    return envelope(request.language, 200, "file_deleted")
+    return serve_file(request, row, inline)
 
 
 def create_link(request: Request) -> Response:
     """``POST /api/files/{file_id}/link``: a URL that downloads this file without a header.
 
-    The token rides in the query string, which is why the access log drops
-    query strings and every response says ``Referrer-Policy: no-referrer``.
+    An optional JSON body ``{"inline": true}`` asks for a preview link (shown
+    in the page for the types ``previews.inline_type`` allows). The token rides
+    in the query string, which is why the access log drops query strings and
+    every response says ``Referrer-Policy: no-referrer``.
     """
     file_id = request.params["file_id"]
+    inline = False
+    if request.content_length:
+        inline = request.json().get("inline", False)
+        if not isinstance(inline, bool):
+            raise HTTPError(400, "invalid_field", field="inline")
     request.app.storage.find(request.user_id, file_id)  # 404 unless it is mine
     claims = request.user
     ttl = request.app.config.link_ttl_seconds
     # Issued with the caller's token_version: a password change bumps it and the link dies.
     token = request.app.tokens.issue(request.user_id, claims["name"], claims["ver"], DOWNLOAD, ttl,
-                                     account_key=claims["acct"], file=file_id)
+                                     account_key=claims["acct"], file=file_id, inline=inline)
     data = {"url": f"/api/files/{file_id}/download?token={token}", "expires_in": ttl}
     return envelope(request.language, 200, "link_created", data)
 
@@ -82,15 +78,25 @@ def download_by_link(request: Request) -> Response:
     The token must be a live ``download`` token for this very file: an access
     token, or a link to another file, is refused (401 ``token_invalid``).
     """
+    file_id = request.params["file_id"]
+    claims = link_claims(request, "file", file_id)
+    row = request.app.storage.find(int(claims["sub"]), file_id)
+    return serve_file(request, row, inline=claims.get("inline") is True)
+
+
+def link_claims(request: Request, claim: str, value: str) -> dict:
+    """The claims of the link token in ``?token=``: a live ``download`` token whose ``claim`` is ``value``.
+
+    Anything else — no token, an access token, a link to another file or
+    archive — is a 401, so one link never opens anything but what it names.
+    """
     token = request.query.get("token", "")
     if not token:
         raise unauthorized("token_missing")
     claims = request.app.tokens.verify(token)
-    file_id = request.params["file_id"]
-    if claims["purpose"] != DOWNLOAD or claims.get("file") != file_id:
+    if claims["purpose"] != DOWNLOAD or claims.get(claim) != value:
         raise unauthorized("token_invalid")
-    row = request.app.storage.find(int(claims["sub"]), file_id)
-    return serve_file(request, row)
+    return claims
 
 
 # --- query parameters ------------------------------------------------------------
@@ -99,11 +105,13 @@ def download_by_link(request: Request) -> Response:
 # --- serving a file's bytes ---------------------------------------------------------
 
 
-def serve_file(request: Request, row, on_complete=None) -> Response:
+def serve_file(request: Request, row, inline: bool = False, on_complete=None) -> Response:
     """The response for a download of ``row``: 304, 206, 416 or 200 (see the module docstring).
 
-    ``on_complete()`` is called once the file's last byte has been sent, if this
-    response sends it (a ``200``, or a ``206`` that ends at the last byte).
+    ``inline`` asks for a preview: granted only for the types ``inline_type``
+    allows, else the file is an attachment as always. ``on_complete()`` is
+    called once the file's last byte has been sent, if this response sends it
+    (a ``200``, or a ``206`` that ends at the last byte).
     """
     size = row["size"]
     etag = f'"{row["sha256"]}"'  # strong (RFC 9110 §8.8.3): same tag, same bytes — it is their hash
@@ -115,11 +123,12 @@ def serve_file(request: Request, row, on_complete=None) -> Response:
     ]
     if not_modified(request, etag, row["uploaded_at"]):
         return Response(304, validators)  # RFC 9110 §15.4.5: no content, no Content-Type
+    shown_as = inline_type(row["content_type"]) if inline else None
     headers = [
-        # The declared type, yet always a download: never rendered in our origin.
-        ("Content-Type", row["content_type"]),
-        ("Content-Disposition", content_disposition(row["name"])),
-        # Should a browser render it anyway, no script in it may run (CSP3 sandbox).
+        # The declared type, yet a download unless it is a type browsers show without script.
+        ("Content-Type", shown_as or row["content_type"]),
+        ("Content-Disposition", content_disposition(row["name"], "inline" if shown_as else "attachment")),
+        # Whatever a browser renders, no script in it may run (CSP3 sandbox); nosniff is on every response.
         ("Content-Security-Policy", "sandbox"),
         ("Accept-Ranges", "bytes"),
         *validators,
@@ -194,8 +203,8 @@ def range_still_valid(if_range: str, etag: str, modified_at: float) -> bool:
     return since is not None and int(since) == int(modified_at)
 
 
-def content_disposition(name: str) -> str:
-    """``attachment`` with the file name, for every browser (RFC 6266 §4, RFC 8187).
+def content_disposition(name: str, disposition: str = "attachment") -> str:
+    """``attachment`` (or ``inline``) with the file name, for every browser (RFC 6266 §4, RFC 8187).
 
     ``filename="…"`` is a quoted-string that must stay printable ASCII, so other
     characters become ``_`` and ``"`` and ``\\`` are escaped (RFC 9110 §5.6.4);
@@ -206,7 +215,7 @@ def content_disposition(name: str) -> str:
     """
     fallback = "".join(c if " " <= c <= "~" else "_" for c in name)
     quoted = fallback.replace("\\", "\\\\").replace('"', '\\"')
-    value = f'attachment; filename="{quoted}"'
+    value = f'{disposition}; filename="{quoted}"'
     if quoted != name:
         value += "; filename*=UTF-8''" + quote(name, safe=ATTR_CHAR_PUNCTUATION)
     return value

@@ -30,6 +30,7 @@ import threading
 from pathlib import Path
 
 from ..web.http import HTTPError
+from .folders import ancestors, check_depth, ensure_path, live_folder_or_top, resolve_parent
 from .hashing import BackgroundSha256, file_sha256
 from .storage import Received, StagedFile, new_id
 
@@ -125,12 +126,18 @@ class OpenUploads:
         ).fetchall()
 
     def create(self, user_id: int, length: int, raw_metadata: str, name: str, content_type: str,
-               received: Received | None = None, require_request_room=None):
+               received: Received | None = None, require_request_room=None,
+               folder_id: str | None = None, folder_names: list[str] = ()):
         """The new upload's row and files; the quota check and the insert are one transaction.
 
         Sent through an upload request (``received``), ``require_request_room(connection)``
         checks the request's own room in that same transaction (413 ``request_full``):
-        the upload's length is reserved against the request as against the quota.
+        the upload's length is reserved against the request as against the quota, and
+        the file goes to the request's folder (the top level if that is gone).
+        Otherwise ``folder_id`` (``None`` or ``"root"``: the top level) must be a live
+        folder of the user's (else 404); ``folder_names`` (cleaned ``relativePath``
+        folders) are created below it when the upload completes, and must fit the
+        depth bound from now on.
         """
         now = self.config.clock()
         upload = {
@@ -140,6 +147,7 @@ class OpenUploads:
             "request_id": received.request_id if received else None,
             "request_title": received.request_title if received else "",
             "uploader_name": received.uploader_name if received else "",
+            "folder_path": "/".join(folder_names),  # cleaned names hold no "/": the join splits back exactly
         }
         with self.database.transaction() as connection:
             # Under BEGIN IMMEDIATE: no other upload can reserve between these checks and the insert.
@@ -147,11 +155,16 @@ class OpenUploads:
                 require_request_room(connection)
             self.check_open_count(user_id, connection)
             self.storage.check_room(user_id, length, connection)
+            if received:
+                upload["folder_id"] = live_folder_or_top(connection, user_id, received.folder_id)
+            else:
+                upload["folder_id"] = resolve_parent(connection, user_id, folder_id, "folder_id")
+            check_depth(len(ancestors(connection, user_id, upload["folder_id"])) + len(folder_names))
             connection.execute(
                 "INSERT INTO uploads (id, user_id, length, offset, metadata, name, content_type, created_at,"
-                " expires_at, request_id, request_title, uploader_name) VALUES (:id, :user_id, :length, :offset,"
-                " :metadata, :name, :content_type, :created_at, :expires_at, :request_id, :request_title,"
-                " :uploader_name)", upload,
+                " expires_at, folder_id, folder_path, request_id, request_title, uploader_name) VALUES (:id,"
+                " :user_id, :length, :offset, :metadata, :name, :content_type, :created_at, :expires_at,"
+                " :folder_id, :folder_path, :request_id, :request_title, :uploader_name)", upload,
             )
         try:
             self.partial_path(upload["id"]).touch(exist_ok=False)
@@ -206,12 +219,27 @@ class OpenUploads:
                             sha256=sha256, content_type=upload["content_type"], received=received)
 
         def mark_complete(connection):
-            # In the commit's transaction: the reservation stops counting just as the file starts to.
+            # In the commit's transaction: the reservation stops counting just as the file starts to,
+            # and the folders of a dropped file's relativePath are made just as it lands in them.
+            staged.folder_id = self.folder_of(connection, upload)
             connection.execute("UPDATE uploads SET offset = length, file_id = ? WHERE id = ?",
                                (staged.id, upload["id"]))
 
         self.storage.commit(upload["user_id"], [staged], before_check=mark_complete)
         self.running_hashes.forget(upload["id"])
+
+    def folder_of(self, connection, upload) -> str | None:
+        """The folder a completed upload's file goes into, its ``relativePath`` folders created.
+
+        The target folder was checked at creation; if it has gone to the trash since,
+        the file lands at the top level rather than in a folder nobody can see.
+        """
+        target = upload["folder_id"]
+        if target is not None and connection.execute(
+                "SELECT 1 FROM folders WHERE id = ? AND trashed_at IS NULL", (target,)).fetchone() is None:
+            target = None
+        names = upload["folder_path"].split("/") if upload["folder_path"] else []
+        return ensure_path(connection, upload["user_id"], target, names, self.config.clock())
 
     def forget(self, upload_id: str) -> None:
         """Remove an upload's row and files; call with its lock held. The reservation goes with the row."""

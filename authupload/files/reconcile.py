@@ -126,8 +126,19 @@ def _remove_orphan_partials(database, storage) -> None:
 
 
 def _recount_usage(database) -> None:
+    # Live files and the trash apart (the quota bounds both), and what each listing totals.
     database.execute(
         "UPDATE users SET"
-        " file_count = (SELECT count(*) FROM files WHERE files.user_id = users.id),"
-        " file_bytes = (SELECT coalesce(sum(size), 0) FROM files WHERE files.user_id = users.id)"
+        " file_count = (SELECT count(*) FROM files WHERE files.user_id = users.id AND trashed_at IS NULL),"
+        " file_bytes = (SELECT coalesce(sum(size), 0) FROM files WHERE files.user_id = users.id"
+        "  AND trashed_at IS NULL),"
+        " trash_files = (SELECT count(*) FROM files WHERE files.user_id = users.id AND trashed_at IS NOT NULL),"
+        " trash_bytes = (SELECT coalesce(sum(size), 0) FROM files WHERE files.user_id = users.id"
+        "  AND trashed_at IS NOT NULL),"
+        " top_files = (SELECT count(*) FROM files WHERE files.user_id = users.id AND folder_id IS NULL"
+        "  AND trashed_at IS NULL)"
+    )
+    database.execute(
+        "UPDATE folders SET file_count ="
+        " (SELECT count(*) FROM files WHERE files.folder_id = folders.id AND trashed_at IS NULL)"
     )

@@ -61,6 +61,7 @@ from ..web.http import (HTTPError, Request, Response, envelope, http_date, iso_t
                         unauthorized)
 from .arriving import ArrivingChunk
 from .hashing import BackgroundSha256
+from .folders import clean_relative_path
 from .storage import clean_content_type, clean_filename
 
 TUS_VERSION = "1.0.0"
@@ -322,6 +323,11 @@ def create_upload(request: Request) -> Response:
         content_type=clean_content_type(metadata.get("filetype", b"").decode("utf-8", "replace")),
         received=received,
         require_request_room=require_request_room if received else None,
+        # API.md Folders: a target folder, and the folders a dropped file sat in below it.
+        # A sender through a request sees none of the owner's folders: theirs is the request's.
+        folder_id=None if received else metadata.get("folder_id", b"").decode("utf-8", "replace") or None,
+        folder_names=() if received else clean_relative_path(
+            metadata.get("relativePath", b"").decode("utf-8", "replace")),
     )
     try:
         upload = receive(request, upload, checksum)  # no lock needed: nobody knows this upload yet

@@ -84,6 +84,7 @@ class Received:
     request_title: str
     uploader_name: str  # as the sender typed it; may be empty
     address: str = ""  # the sender's client address, for the audit log
+    folder_id: str | None = None  # the request's folder, if still live when the sender began; None: the top level
 
 
 @dataclasses.dataclass
@@ -99,6 +100,7 @@ class StagedFile:
     # ``before_check`` can record it in the same transaction as the file row.
     id: str = dataclasses.field(default_factory=new_id)
     received: Received | None = None  # set for a file sent through an upload request
+    folder_id: str | None = None  # the folder it goes into; None: the top level
 
 
 def file_json(row) -> dict:
@@ -110,6 +112,7 @@ def file_json(row) -> dict:
         "sha256": row["sha256"],
         "content_type": row["content_type"],
         "uploaded_at": iso_time(row["uploaded_at"]),
+        "folder_id": row["folder_id"],
         "received": received_json(row),
     }
 
@@ -144,6 +147,23 @@ def received_json(row) -> dict | None:
         return None
     return {"request_id": row["received_request_id"], "request_title": row["received_request_title"],
             "uploader_name": row["received_uploader_name"]}
+# Which rows of the files or folders table a lookup may find: live ones, or trash items.
+ROW_STATES = {"live": "trashed_at IS NULL", "trash item": "trashed_at IS NOT NULL AND trashed_with IS NULL"}
+
+
+def owned_row(connection, table: str, owner: int, row_id: str, state: str = "live"):
+    """A row of ``table`` (``files`` or ``folders``) that ``owner`` holds in ``state``; else 404.
+
+    Asking for the owner too makes another user's id exactly as missing as one
+    that never existed, so ids cannot be probed. ``table`` and ``state`` are
+    the code's own constants, never the client's text.
+    """
+    row = connection.execute(
+        f"SELECT * FROM {table} WHERE id = ? AND user_id = ? AND {ROW_STATES[state]}", (row_id, owner)
+    ).fetchone()
+    if row is None:
+        raise HTTPError(404, "not_found")
+    return row
 
 
 class Storage:
@@ -207,20 +227,21 @@ class Storage:
     # --- quota --------------------------------------------------------------
 
     def usage(self, user_id: int, connection=None) -> dict:
-        """Files and bytes stored, and bytes reserved by open resumable uploads."""
+        """Files and bytes stored, in the trash, and reserved by open resumable uploads."""
         connection = connection or self.database.connection()
-        # The counters are kept by triggers on the files table (db.py, migration 3):
-        # no sum over every file. Open uploads are few: their sum is cheap.
+        # The counters are kept by triggers on the files table (db.py, migrations 3
+        # and 9): no sum over every file. Open uploads are few: their sum is cheap.
         # An account's own quota (set by an admin or its invite) overrides the server's default.
-        files, stored, reserved, quota = connection.execute(
-            "SELECT file_count, file_bytes,"
+        files, stored, trash_files, trash_bytes, reserved, quota = connection.execute(
+            "SELECT file_count, file_bytes, trash_files, trash_bytes,"
             " (SELECT coalesce(sum(length), 0) FROM uploads"
             "  WHERE uploads.user_id = users.id AND file_id IS NULL AND expires_at > ?),"
             " coalesce(quota_bytes, ?)"
             " FROM users WHERE id = ?",
             (self.config.clock(), self.config.quota_bytes, user_id),
         ).fetchone()
-        return {"files": files, "bytes": stored, "reserved_bytes": reserved, "quota_bytes": quota}
+        return {"files": files, "bytes": stored, "trash_files": trash_files, "trash_bytes": trash_bytes,
+                "reserved_bytes": reserved, "quota_bytes": quota}
 
     def check_room(self, user_id: int, extra_bytes: int, connection=None) -> None:
         """413 if ``extra_bytes`` more would pass the quota, 507 if the disk's free space."""
@@ -228,9 +249,12 @@ class Storage:
         self.check_disk(extra_bytes, connection)
 
     def quota_left_bytes(self, user_id: int, connection=None) -> int:
-        """Bytes this user may still store: the quota less stored and reserved bytes."""
+        """Bytes this user may still store: the quota less stored, trashed and reserved bytes.
+
+        The trash counts (API.md): deleting a file frees its quota only when it is purged.
+        """
         usage = self.usage(user_id, connection)
-        return usage["quota_bytes"] - usage["bytes"] - usage["reserved_bytes"]
+        return usage["quota_bytes"] - usage["bytes"] - usage["trash_bytes"] - usage["reserved_bytes"]
 
     def check_quota(self, user_id: int, extra_bytes: int, connection=None) -> None:
         """413 if ``extra_bytes`` more would pass the quota; exactly full is allowed."""
@@ -245,8 +269,9 @@ class Storage:
         holds a place, as it holds its bytes against the quota: it becomes a file.
         """
         connection = connection or self.database.connection()
+        # Files in the trash are rows and inodes too, until they are purged.
         files, open_uploads = connection.execute(
-            "SELECT file_count, (SELECT count(*) FROM uploads"
+            "SELECT file_count + trash_files, (SELECT count(*) FROM uploads"
             "  WHERE uploads.user_id = users.id AND file_id IS NULL AND expires_at > ?)"
             " FROM users WHERE id = ?",
             (self.config.clock(), user_id),
@@ -289,16 +314,24 @@ class Storage:
                 self.check_file_count(user_id, len(staged), connection)
                 (self.files_dir / str(int(user_id))).mkdir(exist_ok=True)
                 for file in staged:
+                    if file.folder_id is not None and connection.execute(
+                            "SELECT 1 FROM folders WHERE id = ? AND user_id = ? AND trashed_at IS NULL",
+                            (file.folder_id, user_id)).fetchone() is None:
+                        if file.received is None:
+                            raise HTTPError(404, "not_found")  # the folder went to the trash meanwhile
+                        # A sender cannot see the owner's folders: a request's folder gone
+                        # meanwhile sends the file to the top level (docs/API.md decisions).
+                        file.folder_id = None
                     received = file.received
                     row = {"id": file.id, "name": file.name, "size": file.size, "sha256": file.sha256,
-                           "content_type": file.content_type, "uploaded_at": now,
+                           "content_type": file.content_type, "uploaded_at": now, "folder_id": file.folder_id,
                            "received_request_id": received.request_id if received else None,
                            "received_request_title": received.request_title if received else "",
                            "received_uploader_name": received.uploader_name if received else ""}
                     connection.execute(
-                        "INSERT INTO files (id, user_id, name, size, sha256, content_type, uploaded_at,"
+                        "INSERT INTO files (id, user_id, name, size, sha256, content_type, uploaded_at, folder_id,"
                         " received_request_id, received_request_title, received_uploader_name)"
-                        " VALUES (:id, :user_id, :name, :size, :sha256, :content_type, :uploaded_at,"
+                        " VALUES (:id, :user_id, :name, :size, :sha256, :content_type, :uploaded_at, :folder_id,"
                         " :received_request_id, :received_request_title, :received_uploader_name)",
                         {**row, "user_id": user_id},
                     )
@@ -317,35 +350,15 @@ class Storage:
 
     # --- reading and deleting -----------------------------------------------
 
-    def list_page(self, user_id: int, limit: int, offset: int) -> tuple[list[dict], int]:
-        """One page of this user's files, newest first, and how many there are in all.
+    def find(self, user_id: int, file_id: str, connection=None):
+        """The row of one of this user's live files; another user's id, or one in the trash, is just as missing (404)."""
+        return owned_row(connection or self.database.connection(), "files", user_id, file_id)
 
-        Files of one request share ``uploaded_at``; ``rowid`` (insertion order)
-        breaks the tie, so the order is stable from one page to the next.
+    def remove_bytes(self, user_id: int, file_ids) -> None:
+        """Unlink the bytes of files whose rows are already gone.
+
+        Rows first, bytes after: a crash between leaves an unlisted file (which
+        the start-up reconciliation removes), never a listed hole.
         """
-        connection = self.database.connection()
-        # The inner query skips OFFSET entries in the index alone (index rows are
-        # small); only the page's own rows are then read from the table.
-        rows = connection.execute(
-            "SELECT * FROM files WHERE rowid IN ("
-            " SELECT rowid FROM files WHERE user_id = ? ORDER BY uploaded_at DESC, rowid DESC LIMIT ? OFFSET ?)"
-            " ORDER BY uploaded_at DESC, rowid DESC",
-            (user_id, limit, offset),
-        ).fetchall()
-        (total,) = connection.execute("SELECT file_count FROM users WHERE id = ?", (user_id,)).fetchone()
-        return [file_json(row) for row in rows], total
-
-    def find(self, user_id: int, file_id: str):
-        """The row of one of this user's files; another user's id is just as missing (404)."""
-        row = self.database.execute(
-            "SELECT * FROM files WHERE id = ? AND user_id = ?", (file_id, user_id)
-        ).fetchone()
-        if row is None:
-            raise HTTPError(404, "not_found")
-        return row
-
-    def delete(self, user_id: int, file_id: str) -> None:
-        """Remove the row, then the bytes: a crash between leaves an unlisted file, never a listed hole."""
-        self.find(user_id, file_id)
-        self.database.execute("DELETE FROM files WHERE id = ? AND user_id = ?", (file_id, user_id))
-        self.path_of(user_id, file_id).unlink(missing_ok=True)
+        for file_id in file_ids:
+            self.path_of(user_id, file_id).unlink(missing_ok=True)

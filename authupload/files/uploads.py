@@ -59,6 +59,7 @@ from multipart import MultipartError, MultipartSegment, ParserLimitReached, Push
 from ..config import KIB, MULTIPART_FRAMING_BYTES
 from ..web.early import BodyReceiver
 from ..web.http import HTTPError, Request, Response, envelope, media_type
+from .folders import resolve_parent
 from .hashing import BackgroundSha256
 from .storage import Received, StagedFile, clean_content_type, clean_filename
 
@@ -66,6 +67,7 @@ log = logging.getLogger("authupload")
 
 FILE_FIELD = "file"  # the part name API.md specifies; RFC 7578 §4.3: one part per file, all with this name
 RENAME_FIELD = "filename"  # upload_binary's rename, as a query parameter or a form field
+FOLDER_FIELD = "folder_id"  # the folder the files go into (API.md: Folders); absent or "root": the top level
 
 # Bounds on what is held in memory: part headers and kept fields. Not settings, as
 # no legitimate client comes near them: the longest header line is a
@@ -150,7 +152,15 @@ def received_files(request: Request, keep_fields: tuple[str, ...] = ()) -> Itera
                 break
     try:
         arriving.finish()
-        yield arriving.upload
+        upload = arriving.upload
+        if upload.received is not None:
+            folder_id = upload.received.folder_id  # the request's folder: a sender never picks one
+        else:
+            folder_id = resolve_parent(request.app.database.connection(), request.user_id,
+                                       upload.fields.get(FOLDER_FIELD) or None, FOLDER_FIELD)
+        for staged in upload.staged:
+            staged.folder_id = folder_id
+        yield upload
     except OSError as error:
         if error.errno != errno.ENOSPC:
             raise
@@ -181,7 +191,8 @@ class ArrivingParts(BodyReceiver):
         # within the request's own limits as well as the owner's quota.
         drops = request.app.drops
         received = drops.receipt_for(request)
-        self.upload = Upload(storage, keep_fields, quota_left_bytes=storage.quota_left_bytes(request.user_id),
+        self.upload = Upload(storage, (*keep_fields, FOLDER_FIELD),
+                             quota_left_bytes=storage.quota_left_bytes(request.user_id),
                              received=received, request_room=drops.room(received) if received else (None, None))
 
     def write(self, data: bytes) -> None:

@@ -28,6 +28,7 @@ in the transaction that commits it.
 from __future__ import annotations
 
 from ..accounts.tokens import DROP
+from ..files.folders import live_folder_or_top
 from ..files.storage import Received, without_hidden_characters
 from ..web.http import HTTPError, Request, Response, envelope, iso_time, string_field
 from .links import REQUEST, ACCESS_SECONDS
@@ -98,7 +99,8 @@ class Drops:
         if row is None:
             raise HTTPError(404, "not_found")
         refuse_unless_open(row, self.clock())
-        return Received(row["id"], row["title"], claims["uploader"], request.client_address)
+        folder_id = live_folder_or_top(self.database.connection(), row["user_id"], row["folder_id"])
+        return Received(row["id"], row["title"], claims["uploader"], request.client_address, folder_id)
 
     def require_room(self, connection, received: Received, files: int, size: int) -> None:
         """413 ``request_full`` unless ``files`` more files of ``size`` bytes fit.

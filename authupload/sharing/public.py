@@ -59,8 +59,10 @@ def open_share(request: Request):
         " WHERE shares.id = ? AND NOT users.disabled", (share_id,)).fetchone()  # a disabled owner shares nothing
     if not share:
         raise HTTPError(404, "not_found")
-    if not app.database.execute("SELECT 1 FROM share_files WHERE share_id = ? LIMIT 1", (share_id,)).fetchone():
-        raise HTTPError(404, "not_found")  # every file deleted since: nothing left to share
+    if not app.database.execute(
+            "SELECT 1 FROM share_files JOIN files ON files.id = share_files.file_id"
+            " WHERE share_files.share_id = ? AND files.trashed_at IS NULL LIMIT 1", (share_id,)).fetchone():
+        raise HTTPError(404, "not_found")  # every file deleted or in the trash since: nothing left to share
     state = share_state(share, app.config.clock())
     if state != ACTIVE:
         raise HTTPError(410, "share_expired" if state == EXPIRED else "share_exhausted")
@@ -185,11 +187,11 @@ def download_shared_file(request: Request) -> Response:
     require_unlocked(request, share)
     row = request.app.database.execute(
         "SELECT files.* FROM share_files JOIN files ON files.id = share_files.file_id"
-        " WHERE share_files.share_id = ? AND share_files.file_id = ?",
+        " WHERE share_files.share_id = ? AND share_files.file_id = ? AND files.trashed_at IS NULL",
         (share["id"], request.params["file_id"])).fetchone()
     if row is None:
         raise HTTPError(404, "not_found")
-    return serve_file(request, row, completion_counter(request, share, {"file_id": row["id"]}))
+    return serve_file(request, row, on_complete=completion_counter(request, share, {"file_id": row["id"]}))
 
 
 def download_share_zip(request: Request) -> Response:

@@ -70,13 +70,10 @@ def requested_folder(request: Request, body: dict) -> str | None:
         return None
     if not isinstance(folder_id, str):
         raise HTTPError(400, "invalid_field", field="folder_id")
-    connection = request.app.database.connection()
-    # Folders are a feature of their own (their table may not exist yet); without it no folder id is known.
-    has_folders = connection.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'folders'").fetchone()
-    if not has_folders or not connection.execute(
-            "SELECT 1 FROM folders WHERE id = ? AND user_id = ?", (folder_id, int(request.user["sub"]))).fetchone():
-        raise HTTPError(404, "not_found", field="folder_id")
+    if request.app.database.execute(
+            "SELECT 1 FROM folders WHERE id = ? AND user_id = ? AND trashed_at IS NULL",
+            (folder_id, int(request.user["sub"]))).fetchone() is None:
+        raise HTTPError(404, "not_found", field="folder_id")  # another user's, a trashed or a missing folder
     return folder_id
 
 

@@ -9,7 +9,8 @@ What a share allows is counted in *completed* downloads (public.py): the
 ``CHECK`` keeps it at or below ``max_downloads`` whatever races.
 
 A file deleted later simply leaves the share (``share_files`` rows go with
-their file); a share left with no file answers ``404`` to visitors. Revoking
+their file), and one in the trash is left out of everything a visitor sees
+(restored, it is back); a share left with no live file answers ``404`` to visitors. Revoking
 deletes the row: the link dies at once and the share leaves the list.
 """
 
@@ -56,14 +57,15 @@ def share_json(request: Request, share, files: list[dict]) -> dict:
 
 
 def shared_files(connection, share_ids: list[str]) -> dict[str, list]:
-    """The file rows of each share, in the owner's order (files deleted since are simply absent)."""
+    """The file rows of each share, in the owner's order (files deleted or in the trash are simply absent)."""
     found: dict[str, list] = {share_id: [] for share_id in share_ids}
     if not share_ids:
         return found
     marks = ",".join("?" * len(share_ids))
     rows = connection.execute(
         f"SELECT share_files.share_id, files.* FROM share_files JOIN files ON files.id = share_files.file_id"
-        f" WHERE share_files.share_id IN ({marks}) ORDER BY share_files.share_id, share_files.position",
+        f" WHERE share_files.share_id IN ({marks}) AND files.trashed_at IS NULL"
+        f" ORDER BY share_files.share_id, share_files.position",
         share_ids,
     ).fetchall()
     for row in rows:
@@ -119,9 +121,9 @@ def owned_files(connection, owner_id: int, file_ids: list[str]) -> list[dict]:
     """The ``<file>`` shapes of these files, in this order; 404 naming ``file_ids`` if one is not mine."""
     marks = ",".join("?" * len(file_ids))
     rows = {row["id"]: row for row in connection.execute(
-        f"SELECT * FROM files WHERE user_id = ? AND id IN ({marks})", (owner_id, *file_ids))}
+        f"SELECT * FROM files WHERE user_id = ? AND trashed_at IS NULL AND id IN ({marks})", (owner_id, *file_ids))}
     if len(rows) != len(file_ids):
-        # Another user's file is exactly as missing as one that never existed.
+        # Another user's file (or one in the trash) is exactly as missing as one that never existed.
         raise HTTPError(404, "not_found", field="file_ids")
     return [file_json(rows[file_id]) for file_id in file_ids]
 

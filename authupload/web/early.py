@@ -84,7 +84,7 @@ class BodyGate:
         try:
             request.method = self.router.effective_method(request)
             route, request.params = self.router.match(request.method, request.path)
-            if route.body == "json" and request.content_length > request.app.config.max_json_bytes:
+            if route.body in ("json", "optional json") and request.content_length > request.app.config.max_json_bytes:
                 raise HTTPError(413, "body_too_large")
             if route.auth:
                 verdict = bearer_verdict(environ, self.tokens)

@@ -31,7 +31,9 @@ BODY_SCHEMAS = {
 }
 # tus creation-with-upload: a POST /api/uploads may carry the first bytes, or nothing.
 BODY_SCHEMAS["optional chunk"] = BODY_SCHEMAS["chunk"]
-OPTIONAL_BODIES = {"optional chunk"}
+# A download link may ask for a preview ({"inline": true}), or send nothing.
+BODY_SCHEMAS["optional json"] = BODY_SCHEMAS["json"]
+OPTIONAL_BODIES = {"optional chunk", "optional json"}
 
 
 def build_document(routes) -> dict:

@@ -39,7 +39,7 @@ class Route:
     pattern: str
     handler: Callable[[Request], Response]
     auth: tuple[str, ...] = ()  # token purposes accepted; empty: no token needed
-    body: str = ""  # what the request carries: "json", "multipart", "chunk", "optional chunk" or nothing
+    body: str = ""  # what the request carries: "json", "optional json", "multipart", "chunk", "optional chunk" or nothing
     summary: str = ""
     headers: tuple[tuple[str, str], ...] = ()  # on every response of this route, errors included
     # Checks on the headers alone, run before the body is read (early.py): raise

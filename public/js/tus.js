@@ -125,6 +125,7 @@ class RateMeter {
  *     onRetry: ({ delayMs, attempt }) => …,
  *     onResume: ({ offset }) => …,
  *     resumeUrl: "/api/uploads/ab12…",  // optional: continue this upload of the file
+ *     metadata: { folder_id: "…", relativePath: "photos/a.jpg" },   // more Upload-Metadata
  *   });
  *   const { fileId } = await upload.start();   // rejects with ApiError
  *   upload.cancel();                           // abort + DELETE
@@ -137,6 +138,8 @@ export class TusUpload {
     this.accessToken = options.accessToken || (() => localStorage.getItem("token"));
     this.owner = options.owner || "";
     this.storage = options.storage || localStorage;
+    // Extra Upload-Metadata pairs: the target folder, a dropped file's path.
+    this.metadata = options.metadata || {};
     this.onProgress = options.onProgress || (() => {});
     this.onRetry = options.onRetry || (() => {});
     this.onResume = options.onResume || (() => {});
@@ -158,7 +161,8 @@ export class TusUpload {
 
   get storageKey() {
     const f = this.file;
-    return STORAGE_PREFIX + JSON.stringify([this.owner, f.name, f.size, f.lastModified]);
+    // The same file dropped into two folders is two uploads: the metadata is part of the key.
+    return STORAGE_PREFIX + JSON.stringify([this.owner, f.name, f.size, f.lastModified, this.metadata]);
   }
 
   remember() {
@@ -198,6 +202,9 @@ export class TusUpload {
   async create() {
     const metadata = ["filename " + base64Utf8(this.file.name)];
     if (this.file.type) metadata.push("filetype " + base64Utf8(this.file.type));
+    for (const [key, value] of Object.entries(this.metadata)) {
+      if (value) metadata.push(key + " " + base64Utf8(value));
+    }
     const xhr = await send("POST", this.endpoint, {
       headers: {
         ...this.commonHeaders(this.accessToken()),

@@ -1,13 +1,17 @@
 // welcome.js — the workspace page's entry: the guard (no token, no page), who
 // is logged in and their usage, logging out; the panels live in js/workspace/
-// (upload-panel.js, unfinished-uploads.js, file-list.js, password-panel.js)
+// (upload-panel.js, unfinished-uploads.js, file-list.js with folder-picker.js, viewer.js and
+// trash-view.js, password-panel.js)
 // and get `workspace`, the little they need from the page.
 
 import { api, forgetAccount, hasLiveToken, keepTokenFresh } from "./api.js";
 import { formatBytes, formatNumber, initLanguage, pluralKey, registerMessages, t } from "./i18n.js";
 import adminMessages from "./messages/admin.js";
 import workspaceMessages from "./messages/workspace.js";
-import { clearSelection, initFileList, loadFiles, selectedFiles } from "./workspace/file-list.js";
+import { clearSelection, currentFolder, download, initFileList, loadFiles, selectedFiles } from "./workspace/file-list.js";
+import { initFolderPicker } from "./workspace/folder-picker.js";
+import { initTrashView } from "./workspace/trash-view.js";
+import { initViewer } from "./workspace/viewer.js";
 import { showError } from "./workspace/notices.js";
 import { initPasswordPanel, showPasswordRule } from "./workspace/password-panel.js";
 import { initRequestsPanel, loadRequests } from "./workspace/requests-panel.js";
@@ -71,10 +75,11 @@ const workspace = {
   me: () => state.me,
   refresh: refreshSoon,
   uploadStarted: hideUploadsInProgress,
+  currentFolder, // where uploads go: the folder the list shows
   // A 401 on an upload: GET /api/me tells whether the session is over (api()
   // then leads to the login page) or the upload's own token was at fault.
   checkSession: () => loadMe().catch(() => {}),
-  // The files ticked in the list, for the Share dialog.
+  // The files selected in the list (folders aside), for the Share dialog.
   selectedFiles,
   clearSelection,
   // The password changed and a fresh token came: refresh that one from now on.
@@ -124,6 +129,9 @@ async function main() {
   initUploadPanel(workspace);
   initUnfinishedUploads(workspace);
   initFileList(workspace);
+  initFolderPicker();
+  initViewer({ download });
+  initTrashView(workspace);
   initPasswordPanel(workspace);
   initSharingPanel(workspace);
   initRequestsPanel(workspace);

@@ -72,7 +72,7 @@ def test_workspace_in_chinese(new_context, server, tmp_path):
     expect(page.get_by_role("button", name="Download 报告.txt")).to_be_visible()
     page.select_option("#langSelect", "zh-CN")
     page.get_by_role("button", name="删除 报告.txt").click()
-    expect(page.locator("#confirmText")).to_contain_text("将被永久删除")
+    expect(page.locator("#confirmText")).to_contain_text("将移到回收站")
     page.click("#confirmNo")
 
 
@@ -134,5 +134,5 @@ def test_workspace_in_traditional_chinese(new_context, server):
     expect(page.get_by_role("button", name="下載 報告.txt")).to_be_visible()
     expect(page.get_by_role("button", name="登出")).to_be_visible()
     page.get_by_role("button", name="刪除 報告.txt").click()
-    expect(page.locator("#confirmText")).to_have_text("「報告.txt」將被永久刪除，無法復原。")
+    expect(page.locator("#confirmText")).to_have_text("「報告.txt」將移至垃圾桶，在被永久刪除之前都可以從那裡還原。")
     page.click("#confirmNo")

@@ -7,6 +7,8 @@ list. Then the recovery-code way in, a wrong code, and the page at phone width i
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,7 +16,8 @@ import pytest
 from playwright.sync_api import expect
 
 from authupload.accounts import totp
-from browser_harness import MIB, PASSWORD, make_file, open_workspace, throttle_upload
+from browser_harness import MIB, PASSWORD, Server, make_file, open_workspace, throttle_upload, unique_username
+from live_server import ROOT, LiveServer
 from test_browser_qr import decode
 
 pytestmark = pytest.mark.browser
@@ -196,3 +199,33 @@ def test_the_security_page_in_each_language_and_at_phone_width(new_context, serv
     # Nothing wider than the screen: no sideways scrolling on a phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     page.screenshot(path=str(tmp_path / f"security-{language}-{width}.png"), full_page=True)
+
+
+def test_an_admin_removes_a_lost_second_factor_from_the_admin_page(tmp_path, new_context):
+    """The phone is lost and the recovery codes with it: the admin's page shows who has a second
+    factor and removes it after asking; the holder then signs in with the password alone."""
+    data_dir = tmp_path / "data"
+    with LiveServer(data_dir, "--bcrypt-cost", "4") as live:
+        server = Server(live)
+        admin = unique_username()
+        made = subprocess.run([sys.executable, "-m", "authupload", "users", "add", admin, "--admin", "--password-stdin",
+                               "--data-dir", str(data_dir)], input=PASSWORD, capture_output=True, text=True, cwd=ROOT,
+                              timeout=60, env={"PATH": "/usr/bin:/bin", "AUTHUPLOAD_BCRYPT_COST": "4"})
+        assert made.returncode == 0, made.stderr
+        holder, token = server.account()
+        turn_on_through_the_api(server, token)
+
+        page = new_context().new_page()
+        open_workspace(page, server, server.login(admin))
+        page.click("#adminLink")
+        row = page.locator(f"#userRows tr[data-username='{holder}']")
+        expect(row.locator(".badge-totp")).to_be_visible()
+        page.screenshot(path=str(tmp_path / "admin-totp.png"), full_page=True)
+        row.get_by_role("button", name="Remove 2FA").click()
+        dialog = page.locator("#userDialog")
+        expect(dialog).to_contain_text(holder)
+        with page.expect_response(lambda r: r.request.method == "PATCH") as patched:
+            dialog.get_by_role("button", name="Remove it").click()
+        assert patched.value.json()["data"]["totp"] is False
+        expect(row.locator(".badge-totp")).to_have_count(0)
+        assert server.login(holder)  # the password alone signs in again

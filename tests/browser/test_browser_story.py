@@ -50,7 +50,7 @@ def test_register_login_upload_list_download_delete_logout(page, server, tmp_pat
     # Listed: name, size, date; usage updated.
     file_row = page.locator("#fileRows tr", has_text="holiday notes.txt")
     expect(file_row).to_have_count(1)
-    expect(file_row.locator("td").nth(1)).to_have_text("293 KiB")
+    expect(file_row.locator("td.num")).to_have_text("293 KiB")
     expect(page.locator("#usageFiles")).to_have_text("1 file")
 
     # Download through the short-lived link; the browser saves the exact bytes.
@@ -59,7 +59,7 @@ def test_register_login_upload_list_download_delete_logout(page, server, tmp_pat
     assert downloaded.value.suggested_filename == "holiday notes.txt"
     assert open(downloaded.value.path(), "rb").read() == sample.read_bytes()
 
-    # Delete, after confirming in the dialog; the table shows the empty state again.
+    # Delete (to the trash), after confirming in the dialog; the table shows the empty state again.
     file_row.get_by_role("button", name="Delete holiday notes.txt").click()
     dialog = page.locator("#confirmDialog")
     expect(dialog).to_be_visible()
@@ -68,7 +68,7 @@ def test_register_login_upload_list_download_delete_logout(page, server, tmp_pat
         page.click("#confirmYes")
     assert deleted.value.status == 200
     expect(page.locator("#filesEmpty")).to_be_visible()
-    expect(page.locator("#successAlert")).to_contain_text("Deleted")
+    expect(page.locator("#successAlert")).to_contain_text("to the trash")
 
     # Log out: the server revokes the token, the page forgets it.
     token = page.evaluate("localStorage.getItem('token')")

@@ -89,6 +89,7 @@ function render() {
     const nameCell = cell(name);
     if (user.admin) nameCell.append(" ", badge("admin.users.adminBadge", "admin"));
     if (user.disabled) nameCell.append(" ", badge("admin.users.disabledBadge", "disabled"));
+    if (user.totp) nameCell.append(" ", badge("admin.users.totpBadge", "totp"));
     const lastLogin = document.createElement("span");
     lastLogin.className = "muted";
     lastLogin.textContent = user.last_login_at ? formatDate(user.last_login_at) : t("admin.users.never");
@@ -99,6 +100,7 @@ function render() {
         change(user, { admin: !user.admin }, "admin.users.changed")),
       button("admin.users.quota", () => editQuota(user)),
       button("admin.users.password", () => resetPassword(user)),
+      ...(user.totp ? [button("admin.users.removeTotp", () => removeSecondFactor(user))] : []),
       button("admin.users.activity", () => panel.showActivity(user)),
       button("admin.users.delete", () => remove(user), "btn-danger-text"),
     );
@@ -154,6 +156,18 @@ async function resetPassword(user) {
     showError(error);
   }
   panel.changed();
+}
+
+/** A lost phone: the holder signs in with the password alone until they set up a new app. */
+async function removeSecondFactor(user) {
+  const confirmed = await ask({
+    title: ["admin.users.removeTotpTitle", { name: user.username }],
+    text: ["admin.users.removeTotpText", { name: user.username }],
+    yes: ["admin.users.removeTotpYes", {}],
+    danger: true,
+  });
+  if (confirmed === null) return;
+  await change(user, { totp: false }, "admin.users.totpRemoved");
 }
 
 async function remove(user) {

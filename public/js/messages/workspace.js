@@ -63,12 +63,11 @@ export default {
     "files.range": "{from}–{to} of {total}",
     "files.prev": "Previous",
     "files.next": "Next",
-    "files.deleted": "Deleted “{name}”.",
     "files.downloadStarted": "Download of “{name}” started.",
 
-    "confirm.title": "Delete this file?",
-    "confirm.text": "“{name}” will be deleted for good. This cannot be undone.",
-    "confirm.yes": "Delete",
+    "confirm.title": "Move to the trash?",
+    "confirm.text": "“{name}” moves to the trash. You can restore it from there until it is deleted for good.",
+    "confirm.yes": "Move to trash",
     "confirm.no": "Keep it",
 
     "pw.title": "Change password",
@@ -140,12 +139,11 @@ export default {
     "files.range": "第 {from}–{to} 个，共 {total} 个",
     "files.prev": "上一页",
     "files.next": "下一页",
-    "files.deleted": "已删除“{name}”。",
     "files.downloadStarted": "已开始下载“{name}”。",
 
-    "confirm.title": "删除这个文件？",
-    "confirm.text": "“{name}”将被永久删除，无法恢复。",
-    "confirm.yes": "删除",
+    "confirm.title": "移到回收站？",
+    "confirm.text": "“{name}”将移到回收站，在被永久删除之前都可以从那里恢复。",
+    "confirm.yes": "移到回收站",
     "confirm.no": "保留",
 
     "pw.title": "修改密码",
@@ -217,12 +215,11 @@ export default {
     "files.range": "第 {from}–{to} 個，共 {total} 個",
     "files.prev": "上一頁",
     "files.next": "下一頁",
-    "files.deleted": "已刪除「{name}」。",
     "files.downloadStarted": "已開始下載「{name}」。",
 
-    "confirm.title": "要刪除這個檔案嗎？",
-    "confirm.text": "「{name}」將被永久刪除，無法復原。",
-    "confirm.yes": "刪除",
+    "confirm.title": "要移至垃圾桶嗎？",
+    "confirm.text": "「{name}」將移至垃圾桶，在被永久刪除之前都可以從那裡還原。",
+    "confirm.yes": "移至垃圾桶",
     "confirm.no": "保留",
 
     "pw.title": "變更密碼",

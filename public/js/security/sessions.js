@@ -42,7 +42,7 @@ function sessionRow(session) {
   if (session.current) {
     row.classList.add("is-current");
     const badge = document.createElement("span");
-    badge.className = "badge";
+    badge.className = "badge badge-current";
     setMessage(badge, "sec.thisDevice");
     main.append(" ", badge);
   }

@@ -11,11 +11,13 @@
 
 import { errorMessageKey, getToken, redirectToLogin, serverConfig, tokenProblem } from "../api.js";
 import { formatBytes, formatDuration, registerMessages, setMessage, t } from "../i18n.js";
+import folderMessages from "../messages/folders.js";
 import workspaceMessages from "../messages/workspace.js";
 import { TusUpload } from "../tus.js";
 import { showSuccess } from "./notices.js";
 
 registerMessages(workspaceMessages);
+registerMessages(folderMessages);
 
 const $ = (id) => document.getElementById(id);
 
@@ -49,10 +51,17 @@ function freeBytes() {
   return usage.quota_bytes - usage.bytes - reserved;
 }
 
-/** Queue every picked or dropped file; each gets its own row. */
-function addFiles(fileList) {
-  for (const file of fileList) {
-    if (!isAlreadyQueued(file)) queueJob(file, null);
+/**
+ * Queue every picked or dropped file; each gets its own row. A file of a
+ * picked or dropped folder carries its path inside it ("photos/2024/a.jpg"),
+ * sent as tus metadata relativePath: the server makes the folders below the
+ * folder shown, which is where every upload goes (folder_id).
+ */
+function addFiles(files, relativePathOf = (file) => file.webkitRelativePath || "") {
+  const folder = panel.workspace.currentFolder();
+  for (const file of files) {
+    const metadata = { folder_id: folder ? folder.id : "", relativePath: relativePathOf(file) };
+    if (!isAlreadyQueued(file, metadata)) queueJob(file, null, metadata);
   }
   startWaitingJobs();
 }
@@ -64,8 +73,8 @@ export function resumeUpload(file, url) {
   startWaitingJobs();
 }
 
-function queueJob(file, resumeUrl) {
-  const job = { file, resumeUrl, status: "waiting", upload: null, row: uploadRow(file) };
+function queueJob(file, resumeUrl, metadata = {}) {
+  const job = { file, resumeUrl, metadata, status: "waiting", upload: null, row: uploadRow(file) };
   job.row.querySelector(".upload-cancel").addEventListener("click", () => cancelOrDismiss(job));
   panel.jobs.push(job);
   setRowStatus(job, "up.waiting");
@@ -78,15 +87,16 @@ export function uploadsInProgress() {
   return new Set(running.map((job) => new URL(job.upload.url).pathname.split("/").pop()));
 }
 
-/** The same file picked twice while its first upload still runs would resume
- * the same tus upload twice over; the second pick is ignored. */
-function isAlreadyQueued(file) {
+/** The same file picked twice for the same place while its first upload still
+ * runs would resume the same tus upload twice over; the second pick is ignored. */
+function isAlreadyQueued(file, metadata) {
   return panel.jobs.some(
     (job) =>
       (job.status === "waiting" || job.status === "uploading") &&
       job.file.name === file.name &&
       job.file.size === file.size &&
-      job.file.lastModified === file.lastModified,
+      job.file.lastModified === file.lastModified &&
+      JSON.stringify(job.metadata) === JSON.stringify(metadata),
   );
 }
 
@@ -142,6 +152,7 @@ async function runJob(job) {
     onRetry: ({ delayMs }) => setRowStatus(job, "up.retrying", { s: Math.round(delayMs / 1000) }),
     onResume: ({ offset }) => setRowStatus(job, "up.resumed", { done: formatBytes(offset) }),
     resumeUrl: job.resumeUrl,
+    metadata: job.metadata,
   });
   job.upload = upload;
 
@@ -232,6 +243,35 @@ async function cancelOrDismiss(job) {
   }
 }
 
+/**
+ * Every file below dropped entries (File and Directory Entries API), as
+ * [file, "folder/sub/name"] pairs. A directory reader answers in batches
+ * (Chromium: 100 at a time), so it is read until it answers nothing.
+ */
+async function filesOfEntries(entries, found = []) {
+  for (const entry of entries) {
+    if (entry.isFile) {
+      const file = await new Promise((resolve, reject) => entry.file(resolve, reject));
+      found.push([file, entry.fullPath.replace(/^\//, "")]);
+    } else if (entry.isDirectory) {
+      const reader = entry.createReader();
+      for (;;) {
+        const batch = await new Promise((resolve, reject) => reader.readEntries(resolve, reject));
+        if (batch.length === 0) break;
+        await filesOfEntries(batch, found);
+      }
+    }
+  }
+  return found;
+}
+
+/** "Uploads go into …": the folder the list shows. */
+function renderUploadTarget() {
+  const folder = panel.workspace.currentFolder();
+  if (folder) setMessage($("uploadTarget"), "fo.uploadingInto", { name: folder.name });
+  else setMessage($("uploadTarget"), "fo.uploadingIntoRoot");
+}
+
 function wireDropZone() {
   const zone = $("dropZone");
   // A file dropped anywhere else would make the browser open it and leave the page.
@@ -245,10 +285,22 @@ function wireDropZone() {
   zone.addEventListener("dragleave", (event) => {
     if (!zone.contains(event.relatedTarget)) zone.classList.remove("is-dragging");
   });
-  zone.addEventListener("drop", (event) => {
+  zone.addEventListener("drop", async (event) => {
     event.preventDefault();
     zone.classList.remove("is-dragging");
-    if (event.dataTransfer.files.length) addFiles(event.dataTransfer.files);
+    // Entries must be taken during the event: the DataTransfer empties after it.
+    const entries = [...event.dataTransfer.items].map((item) => item.webkitGetAsEntry && item.webkitGetAsEntry());
+    if (entries.some((entry) => entry && entry.isDirectory)) {
+      const paths = new Map(await filesOfEntries(entries.filter(Boolean)));
+      addFiles([...paths.keys()], (file) => paths.get(file));
+    } else if (event.dataTransfer.files.length) {
+      addFiles(event.dataTransfer.files);
+    }
+  });
+  const folderInput = $("folderInput");
+  folderInput.addEventListener("change", () => {
+    addFiles(folderInput.files); // each File knows its webkitRelativePath
+    folderInput.value = "";
   });
   const input = $("fileInput");
   input.addEventListener("change", () => {
@@ -279,5 +331,6 @@ function onLanguageChange() {
 export function initUploadPanel(workspace) {
   panel.workspace = workspace;
   wireDropZone();
+  document.addEventListener("folderchange", renderUploadTarget);
   document.addEventListener("languagechange", onLanguageChange);
 }

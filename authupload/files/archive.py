@@ -1,0 +1,140 @@
+"""ZIP downloads of a selection: ``POST /api/archive`` → a short-lived link to a streamed ZIP.
+
+How it works
+------------
+The selection (files and folders) is checked and stored as a row of
+``archives``: a list of ids may be far too long for a URL. The answer is a link
+like a single file's download link — a ``download`` token, here naming the
+archive — so a browser can save the ZIP without holding it in page memory.
+
+When the link is opened, the selection is read again (a file trashed since is
+left out) and each folder is expanded to the live files below it, each named
+by its path from the chosen folder (``photos/2024/a.jpg``: folders are kept as
+paths). ``zipstream`` writes a stored ZIP while it is sent, with its exact
+``Content-Length`` known before the first byte and memory flat whatever the
+size. Names that clash in any letter case get a suffix (``a (2).jpg``).
+
+Bounds: at most ``MAX_ARCHIVE_ITEMS`` files in one archive, and no member
+path longer than the ZIP format's 65 535-byte name field; past either, a clear
+``400 archive_too_large`` rather than a broken archive. Folders that hold no
+file have no entry (the ZIP holds files; paths carry the folders).
+"""
+
+from __future__ import annotations
+
+import json
+
+from ..accounts.tokens import DOWNLOAD
+from ..web.http import HTTPError, Request, Response, envelope
+from .downloads import content_disposition, link_claims
+from .folders import MAX_FOLDER_DEPTH, find_folder
+from .storage import new_id
+from .zipstream import ZipMember, stream_zip, unique_names, zip_length
+
+MAX_ARCHIVE_ITEMS = 10_000  # files in one ZIP: a year of photos, and a bounded selection query
+MAX_ZIP_NAME_BYTES = 0xFFFF  # APPNOTE §4.4.10: the file name length is a 16-bit field
+ARCHIVE_NAME = "files.zip"
+# The live files below one folder, each with its path from that folder (its own name first).
+FOLDER_FILES_SQL = """
+    WITH RECURSIVE below (id, path, depth) AS (
+        SELECT id, name, 1 FROM folders WHERE id = ?
+        UNION ALL
+        SELECT folders.id, below.path || '/' || folders.name, below.depth + 1
+        FROM folders JOIN below ON folders.parent_id = below.id
+        WHERE folders.trashed_at IS NULL AND below.depth <= ?
+    )
+    SELECT below.path || '/' || files.name AS member_name, files.*
+    FROM below JOIN files ON files.folder_id = below.id AND files.trashed_at IS NULL
+    ORDER BY below.path, files.name
+    LIMIT ?
+"""
+
+
+def id_list(body: dict, field: str) -> list[str]:
+    """``body[field]``: a list of id strings (absent: empty), else ``400 invalid_field``."""
+    value = body.get(field, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise HTTPError(400, "invalid_field", field=field)
+    return list(dict.fromkeys(value))  # each once, in the order given
+
+
+def selected_files(app, owner: int, file_ids: list[str], folder_ids: list[str], strict: bool) -> list:
+    """The rows to archive, each with its ``member_name``; ``strict``: a missing id is 404 (else skipped)."""
+    connection = app.database.connection()
+    rows = []
+    for file_id in file_ids:
+        row = connection.execute(
+            "SELECT name AS member_name, * FROM files WHERE id = ? AND user_id = ? AND trashed_at IS NULL",
+            (file_id, owner)).fetchone()
+        if row is None and strict:
+            raise HTTPError(404, "not_found")
+        rows += [row] if row else []
+    for folder_id in folder_ids:
+        try:
+            find_folder(connection, owner, folder_id)
+        except HTTPError:
+            if strict:
+                raise
+            continue
+        rows += connection.execute(FOLDER_FILES_SQL, (folder_id, MAX_FOLDER_DEPTH, MAX_ARCHIVE_ITEMS + 1)).fetchall()
+        if len(rows) > MAX_ARCHIVE_ITEMS:
+            break
+    if len(rows) > MAX_ARCHIVE_ITEMS:
+        raise HTTPError(400, "archive_too_large")
+    return rows
+
+
+def zip_members(app, rows) -> list[ZipMember]:
+    names = unique_names(row["member_name"] for row in rows)
+    if any(len(name.encode("utf-8")) > MAX_ZIP_NAME_BYTES for name in names):
+        raise HTTPError(400, "archive_too_large")
+    return [ZipMember(name, str(app.storage.path_of(row["user_id"], row["id"])), row["size"], row["uploaded_at"])
+            for name, row in zip(names, rows)]
+
+
+def create_archive(request: Request) -> Response:
+    """``POST /api/archive`` ``{"file_ids"?, "folder_ids"?}``: a short-lived link to their ZIP."""
+    body = request.json()
+    file_ids, folder_ids = id_list(body, "file_ids"), id_list(body, "folder_ids")
+    if not file_ids and not folder_ids:
+        raise HTTPError(400, "invalid_field", field="file_ids")
+    app, owner = request.app, request.user_id
+    zip_members(app, selected_files(app, owner, file_ids, folder_ids, strict=True))  # refuse now, not at download
+    ttl = app.config.link_ttl_seconds
+    now = app.config.clock()
+    archive_id = new_id()
+    with app.database.transaction() as connection:
+        connection.execute("DELETE FROM archives WHERE expires_at <= ?", (now,))  # the links that died
+        connection.execute("INSERT INTO archives (id, user_id, file_ids, folder_ids, expires_at) VALUES (?, ?, ?, ?, ?)",
+                           (archive_id, owner, json.dumps(file_ids), json.dumps(folder_ids), now + ttl))
+    claims = request.user
+    # Like a download link: the caller's token_version, so a password change kills it.
+    token = app.tokens.issue(owner, claims["name"], claims["ver"], DOWNLOAD, ttl, account_key=claims["acct"],
+                             archive=archive_id)
+    data = {"url": f"/api/archive/{archive_id}?token={token}", "expires_in": ttl}
+    return envelope(request.language, 200, "archive_created", data)
+
+
+def download_archive(request: Request) -> Response:
+    """``GET /api/archive/{archive_id}?token=…``: the ZIP, streamed as it is built."""
+    archive_id = request.params["archive_id"]
+    claims = link_claims(request, "archive", archive_id)
+    app, owner = request.app, int(claims["sub"])
+    archive = app.database.execute("SELECT * FROM archives WHERE id = ? AND user_id = ? AND expires_at > ?",
+                                   (archive_id, owner, app.config.clock())).fetchone()
+    if archive is None:
+        raise HTTPError(404, "not_found")
+    rows = selected_files(app, owner, json.loads(archive["file_ids"]), json.loads(archive["folder_ids"]),
+                          strict=False)
+    members = zip_members(app, rows)
+    headers = [
+        ("Content-Type", "application/zip"),
+        ("Content-Disposition", content_disposition(ARCHIVE_NAME)),
+        # Stored members: the exact length is known before the first byte (RFC 9110 §8.6).
+        ("Content-Length", str(zip_length(members))),
+        ("Content-Security-Policy", "sandbox"),
+    ]
+    if request.method == "HEAD":
+        return Response(200, headers)
+    # What is yielded waits in waitress's output buffer, in memory (server.STREAM_BUFFER_BYTES).
+    return Response(200, headers, stream_zip(members, app.config.read_chunk_bytes))
