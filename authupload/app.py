@@ -17,21 +17,26 @@ from .accounts.audit import remove_old_events
 from .admin import handlers as admin
 from .accounts.passwords import HashGate, PasswordHasher
 from .accounts.throttle import LoginThrottle, RegistrationThrottle
-from .accounts.tokens import ACCESS, UPLOAD, TokenService, load_signing_key
+from .accounts.tokens import ACCESS, DROP, UPLOAD, TokenService, load_signing_key
 from .config import Config
 from .db import Database
 from .files import downloads as files
 from .files import archive, folders, listing, reconcile, resumable, trash, uploads
 from .files.open_uploads import OpenUploads
 from .files.storage import Storage
+from .sharing import drops, public, shares
+from .sharing import requests as upload_requests
+from .sharing.drops import Drops
+from .sharing.links import LinkTokens
+from .sharing.pages import serve_page
 from .web import meta
 from .web.early import BodyGate
 from .web.middleware import access_log, bearer, cors, security_headers
 from .web.routing import Route, Router
-from .web.static import serve_public
 
 SIGNED_IN = (ACCESS,)  # an access token from login
 SIGNED_IN_OR_UPLOAD = (ACCESS, UPLOAD)  # or the token scoped to one resumable upload
+SIGNED_IN_OR_DROP = (ACCESS, DROP)  # or a sender's token from an upload request's link
 TUS = resumable.TUS_HEADERS
 
 ROUTES = [
@@ -62,7 +67,8 @@ ROUTES = [
           summary="End one of my sessions; its tokens are refused at once."),
     Route("GET", "/api/activity", security.activity, SIGNED_IN, summary="My account's audit events, newest first."),
     # files
-    Route("POST", "/api/files", uploads.upload_files, SIGNED_IN, body="multipart", summary="Upload files (multipart).",
+    Route("POST", "/api/files", uploads.upload_files, SIGNED_IN_OR_DROP, body="multipart",
+          summary="Upload files (multipart).",
           before_body=uploads.refuse_before_body,
           receive_body=uploads.receive_files_as_they_arrive),
     Route("POST", "/api/upload_binary", uploads.upload_binary, SIGNED_IN, body="multipart",
@@ -103,7 +109,7 @@ ROUTES = [
           summary="tus: versions, extensions, limits."),
     Route("GET", "/api/uploads", resumable.list_unfinished, SIGNED_IN,
           summary="My unfinished uploads, to resume or discard (not tus)."),
-    Route("POST", "/api/uploads", resumable.create_upload, SIGNED_IN, body="optional chunk", headers=TUS,
+    Route("POST", "/api/uploads", resumable.create_upload, SIGNED_IN_OR_DROP, body="optional chunk", headers=TUS,
           summary="tus: create an upload (Upload-Length, Upload-Metadata), optionally with its first bytes.",
           before_body=resumable.refuse_creation_before_body),
     Route("HEAD", "/api/uploads/{upload_id}", resumable.upload_offset, SIGNED_IN_OR_UPLOAD, headers=TUS,
@@ -130,6 +136,27 @@ ROUTES = [
           summary="Revoke an invite (admin)."),
     Route("GET", "/api/admin/events", admin.list_events, SIGNED_IN,
           summary="The audit log, newest first, by account and type (admin)."),
+    # sharing: links out (shares) and in (upload requests), and their public side
+    Route("POST", "/api/shares", shares.create_share, SIGNED_IN, body="json",
+          summary="Share some of my files through a link."),
+    Route("GET", "/api/shares", shares.list_shares, SIGNED_IN, summary="My shares, newest first."),
+    Route("DELETE", "/api/shares/{share_id}", shares.revoke_share, SIGNED_IN, summary="Revoke a share."),
+    Route("POST", "/api/requests", upload_requests.create_request, SIGNED_IN, body="json",
+          summary="A link through which somebody can send me files."),
+    Route("GET", "/api/requests", upload_requests.list_requests, SIGNED_IN, summary="My upload requests."),
+    Route("DELETE", "/api/requests/{request_id}", upload_requests.close_request, SIGNED_IN,
+          summary="Close an upload request; what it received stays."),
+    Route("GET", "/api/public/shares/{token}", public.share_info, summary="A share, as its visitor sees it."),
+    Route("POST", "/api/public/shares/{token}/unlock", public.unlock_share, body="json",
+          summary="A share's password for a one-hour access string."),
+    Route("GET", "/api/public/shares/{token}/files/{file_id}", public.download_shared_file,
+          summary="A shared file's bytes (Range, ETag)."),
+    Route("GET", "/api/public/shares/{token}/zip", public.download_share_zip,
+          summary="Every file of a share in one ZIP, streamed."),
+    Route("GET", "/api/public/requests/{token}", drops.request_info,
+          summary="An upload request, as its sender sees it."),
+    Route("POST", "/api/public/requests/{token}/session", drops.start_session, body="json",
+          summary="A sender's one-hour drop token for uploading."),
     # the service itself
     Route("GET", "/api/health", meta.health, summary="Is the server up?"),
     Route("GET", "/api/config", accounts.client_settings,
@@ -151,6 +178,9 @@ class Services:
     registrations: RegistrationThrottle
     storage: Storage
     uploads: OpenUploads
+    links: LinkTokens
+    link_throttle: LoginThrottle
+    drops: Drops
     routes: list
 
 
@@ -166,21 +196,25 @@ def create_app(config: Config):
     if needs_reconciling:
         reconcile.reconcile(database, storage, uploads)
     uploads.remove_expired()
+    signing_key = load_signing_key(config.secret, config.data_dir)
     sweep_old_events(database, config)
     services = Services(
         config=config,
         database=database,
-        tokens=TokenService(load_signing_key(config.secret, config.data_dir), database, config.clock),
+        tokens=TokenService(signing_key, database, config.clock),
         passwords=PasswordHasher(config.bcrypt_cost, HashGate(config.hash_concurrency, config.hash_queue_limit)),
         registration_passwords=PasswordHasher(config.bcrypt_cost, HashGate(1, config.hash_queue_limit)),
         throttle=LoginThrottle(database, config),
         registrations=RegistrationThrottle(database, config),
         storage=storage,
         uploads=uploads,
+        links=LinkTokens(signing_key),
+        link_throttle=public.link_throttle(database, config),
+        drops=Drops(database, config.clock),
         routes=ROUTES,
     )
     trash.purge_expired(services)
-    router = Router(ROUTES, services, fallback=serve_public)
+    router = Router(ROUTES, services, fallback=serve_page)
     app = bearer(router, services.tokens)
     app = cors(app, config.cors_origins, config.cors_max_age_seconds)
     app = security_headers(app)

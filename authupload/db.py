@@ -321,6 +321,61 @@ MIGRATIONS = [
     );
     CREATE INDEX archives_by_expiry ON archives (expires_at);
     """,
+    # 11: shares and upload requests (authupload/sharing/): links for people without an account.
+    #    A link's token is derived from the row's id with a key kept outside the
+    #    database (sharing/links.py), so no column here holds a token.
+    """
+    CREATE TABLE shares (
+        id             TEXT PRIMARY KEY,              -- random; the link's token is an HMAC of it
+        user_id        INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        note           TEXT NOT NULL DEFAULT '',
+        password_hash  TEXT,                          -- NULL: no password
+        max_downloads  INTEGER,                       -- NULL: no limit
+        downloads      INTEGER NOT NULL DEFAULT 0,    -- completed downloads (last byte sent)
+        created_at     REAL NOT NULL,
+        expires_at     REAL NOT NULL,
+        -- The last line of defence for "never more than max_downloads": a counting
+        -- UPDATE that would pass it fails instead of storing it.
+        CHECK (max_downloads IS NULL OR downloads <= max_downloads)
+    );
+    CREATE INDEX shares_by_user ON shares (user_id, created_at);
+    CREATE TABLE share_files (
+        share_id  TEXT NOT NULL REFERENCES shares (id) ON DELETE CASCADE,
+        file_id   TEXT NOT NULL REFERENCES files (id) ON DELETE CASCADE,  -- a deleted file leaves its shares
+        position  INTEGER NOT NULL,                   -- the order the owner chose
+        PRIMARY KEY (share_id, file_id)
+    );
+    CREATE INDEX share_files_by_file ON share_files (file_id);
+    CREATE TABLE upload_requests (
+        id              TEXT PRIMARY KEY,             -- random; the link's token is an HMAC of it
+        user_id         INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        title           TEXT NOT NULL,
+        note            TEXT NOT NULL DEFAULT '',
+        password_hash   TEXT,                         -- NULL: no password
+        max_files       INTEGER,                      -- NULL: no limit
+        max_bytes       INTEGER,                      -- NULL: no limit (the owner's quota still bounds it)
+        folder_id       TEXT,                         -- where received files go; NULL: the top level
+        files_received  INTEGER NOT NULL DEFAULT 0,   -- kept by the trigger below
+        bytes_received  INTEGER NOT NULL DEFAULT 0,
+        created_at      REAL NOT NULL,
+        expires_at      REAL NOT NULL,
+        closed_at       REAL                          -- set by the owner; the link takes no more files
+    );
+    CREATE INDEX upload_requests_by_user ON upload_requests (user_id, created_at);
+    ALTER TABLE uploads ADD COLUMN request_id TEXT;   -- a tus upload sent through a request: reserved against it too
+    ALTER TABLE uploads ADD COLUMN request_title TEXT NOT NULL DEFAULT '';
+    ALTER TABLE uploads ADD COLUMN uploader_name TEXT NOT NULL DEFAULT '';
+    ALTER TABLE files ADD COLUMN received_request_id TEXT;  -- NULL: the owner's own upload
+    ALTER TABLE files ADD COLUMN received_request_title TEXT NOT NULL DEFAULT '';  -- titles never change
+    ALTER TABLE files ADD COLUMN received_uploader_name TEXT NOT NULL DEFAULT '';
+    -- Like the usage counters: the request's counts can never disagree with the
+    -- files that arrived, whatever inserts them. A file deleted later still counts:
+    -- max_files bounds what a sender may send, not what the owner keeps.
+    CREATE TRIGGER files_received_insert AFTER INSERT ON files WHEN NEW.received_request_id IS NOT NULL BEGIN
+        UPDATE upload_requests SET files_received = files_received + 1, bytes_received = bytes_received + NEW.size
+        WHERE id = NEW.received_request_id;
+    END;
+    """,
 ]
 
 

@@ -47,6 +47,17 @@ MESSAGES: dict[str, tuple[str, str, str]] = {  # key → (en, zh-CN, zh-TW)
     "session_ended": ("Session ended.", "会话已结束。", "工作階段已結束。"),
     "sessions_ended": ("Every other session ended.", "其他会话均已结束。", "其他工作階段皆已結束。"),
     "activity": ("Your recent account activity.", "您最近的账户活动。", "您帳號最近的活動。"),
+    "share_created": ("Share created.", "分享已创建。", "分享已建立。"),
+    "share_list": ("Your shares.", "您的分享。", "您的分享。"),
+    "share_revoked": ("Share revoked; its link no longer works.", "分享已撤销，链接已失效。", "分享已撤銷，連結已失效。"),
+    "share_info": ("A shared set of files.", "分享的文件。", "分享的檔案。"),
+    "share_unlocked": ("Unlocked for one hour.", "已解锁，一小时内有效。", "已解鎖，一小時內有效。"),
+    "request_created": ("Upload request created.", "上传请求已创建。", "上傳請求已建立。"),
+    "request_list": ("Your upload requests.", "您的上传请求。", "您的上傳請求。"),
+    "request_closed": ("Upload request closed; files already received stay.", "上传请求已关闭，已收到的文件会保留。",
+                       "上傳請求已關閉，已收到的檔案會保留。"),
+    "request_info": ("An upload request.", "上传请求。", "上傳請求。"),
+    "drop_session": ("You can send files now.", "现在可以发送文件了。", "現在可以傳送檔案了。"),
     # request errors
     "invalid_json": (
         "The body is not a valid UTF-8 JSON object.",
@@ -86,6 +97,7 @@ MESSAGES: dict[str, tuple[str, str, str]] = {  # key → (en, zh-CN, zh-TW)
     # accounts
     "username_taken": ("This username is already taken.", "该用户名已被占用。", "此使用者名稱已被使用。"),
     "invalid_credentials": ("Wrong username or password.", "用户名或密码错误。", "使用者名稱或密碼錯誤。"),
+    "invalid_credentials.password": ("Wrong password.", "密码错误。", "密碼錯誤。"),
     "too_many_attempts": ("Too many attempts; try again later.", "尝试次数过多，请稍后再试。", "嘗試次數過多，請稍後再試。"),
     "wrong_old_password": ("The current password is wrong.", "当前密码错误。", "目前的密碼錯誤。"),
     "server_busy": ("The server is busy; try again in a moment.", "服务器繁忙，请稍后再试。", "伺服器忙碌中，請稍後再試。"),
@@ -101,6 +113,12 @@ MESSAGES: dict[str, tuple[str, str, str]] = {  # key → (en, zh-CN, zh-TW)
     "token_revoked": ("The token was revoked; log in again.", "令牌已被撤销，请重新登录。", "權杖已被撤銷，請重新登入。"),
     # routing
     "not_found": ("Not found.", "未找到。", "找不到。"),
+    "forbidden": ("You may not do this.", "您无权执行此操作。", "您無權執行此操作。"),
+    "forbidden.access": ("This share needs its password first.", "请先输入此分享的密码。", "請先輸入此分享的密碼。"),
+    "share_expired": ("This share has expired.", "此分享已过期。", "此分享已過期。"),
+    "share_exhausted": ("This share's downloads are used up.", "此分享的下载次数已用完。", "此分享的下載次數已用完。"),
+    "request_expired": ("This upload request has expired.", "此上传请求已过期。", "此上傳請求已過期。"),
+    "request_full": ("This upload request takes no more files.", "此上传请求已满，不再接收文件。", "此上傳請求已滿，不再接收檔案。"),
     "method_not_allowed": ("This method is not allowed here.", "不允许使用此方法。", "此處不允許使用這個方法。"),
     # files
     "invalid_multipart": (

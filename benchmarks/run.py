@@ -31,7 +31,8 @@ from common import Figure, Sample, machine_description, write_results  # noqa: E
 
 # In the order they run: the cheap ones first, so a CI failure shows early.
 SECTIONS = ["cold_start", "small_requests", "login", "login_burst", "transfers", "tus_upload", "concurrent_uploads",
-            "file_list_scaling", "operators", "account_security", "folders_scaling"]
+            "file_list_scaling", "operators", "account_security", "folders_scaling",
+            "sharing"]
 
 
 def main(argv=None) -> int:

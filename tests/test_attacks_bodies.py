@@ -182,6 +182,28 @@ def test_a_content_length_of_thousands_of_digits_is_400_without_a_traceback(serv
     assert "Traceback" not in server.log()
 
 
+def drop_bearer(server, bearer, **limits) -> str:
+    """A sender's drop token for a new upload request with these limits."""
+    created = urllib.request.Request(server.url + "/api/requests", json.dumps({"title": "early", **limits}).encode(),
+                                     {"Content-Type": "application/json", "Authorization": bearer})
+    with urllib.request.urlopen(created, timeout=30) as answer:
+        token = json.load(answer)["data"]["url"].rsplit("/", 1)[1]
+    session = urllib.request.Request(f"{server.url}/api/public/requests/{token}/session", b"{}",
+                                     {"Content-Type": "application/json"})
+    with urllib.request.urlopen(session, timeout=30) as answer:
+        return f"Bearer {json.load(answer)['data']['access_token']}"
+
+
+def test_a_drop_upload_past_the_requests_bytes_is_refused_unread(server, bearer):
+    sender = drop_bearer(server, bearer, max_bytes=MIB)
+    head, envelope, held_open = send_headers_then_body(server, "POST", "/api/uploads", {
+        "Tus-Resumable": "1.0.0", "Upload-Length": str(16 * MIB), "Authorization": sender,
+        "Content-Type": "application/offset+octet-stream", "Content-Length": str(8 * MIB)})
+    assert_refused(server, head, envelope, held_open, 413, "request_full")
+    head, envelope, held_open = send_headers_then_body(server, "POST", "/api/files", {
+        "Content-Type": "multipart/form-data; boundary=x", "Content-Length": str(16 * MIB),
+        "Authorization": sender})
+    assert_refused(server, head, envelope, held_open, 413, "request_full")
 def test_a_refused_body_sent_anyway_is_read_past_unstored_and_the_connection_goes_on(server):
     """A browser still sending its upload must get our 401, not a connection torn down under it."""
     body = b"x" * (2 * MIB)

@@ -13,7 +13,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTIONS = {"cold_start", "small_requests", "login", "login_burst", "transfers", "tus_upload", "concurrent_uploads",
-            "file_list_scaling", "operators", "account_security", "folders_scaling"}
+            "file_list_scaling", "operators", "account_security", "folders_scaling",
+            "sharing"}
 
 
 @pytest.mark.slow

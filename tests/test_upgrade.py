@@ -196,3 +196,35 @@ def test_old_accounts_become_enabled_plain_users_on_the_default_quota_and_are_fo
         assert username in [user["username"] for user in found]
     changed = database.execute("SELECT count(*) FROM users WHERE disabled = 1 OR quota_bytes IS NOT NULL")
     assert changed.fetchone()[0] == 0
+
+
+# --- migration 11: shares and upload requests ------------------------------------------
+
+
+@pytest.mark.parametrize("username", list(MANIFEST["accounts"]))
+def test_every_file_survives_as_the_owner_s_own_with_no_share_and_no_request(upgraded, username):
+    """Old files keep their bytes, ``received`` is null (nobody sent them through a request)."""
+    app, client = upgraded
+    headers = log_in(client, username)
+    expected = MANIFEST["accounts"][username]["files"]
+    listed = client.get("/api/files", params={"limit": 500}, headers=headers).json["data"]["files"]
+    assert {f["id"] for f in listed} == {f["id"] for f in expected}
+    assert all(f["received"] is None for f in listed)
+    for file in expected:
+        body = client.get(f"/api/files/{file['id']}", headers=headers).body
+        assert hashlib.sha256(body).hexdigest() == file["sha256"], file["name"]
+    assert client.get("/api/shares", headers=headers).json["data"]["shares"] == []
+    assert client.get("/api/requests", headers=headers).json["data"]["requests"] == []
+    database = app.services.database
+    assert database.execute("SELECT count(*) FROM files WHERE received_request_id IS NOT NULL").fetchone()[0] == 0
+
+
+def test_an_upgraded_file_is_shared_and_downloaded_through_its_link(upgraded):
+    _, client = upgraded
+    username = next(name for name, account in MANIFEST["accounts"].items() if account["files"])
+    headers = log_in(client, username)
+    file = MANIFEST["accounts"][username]["files"][0]
+    share = client.post_json("/api/shares", {"file_ids": [file["id"]]}, headers=headers).json["data"]
+    token = share["url"].rsplit("/", 1)[1]
+    body = client.get(f"/api/public/shares/{token}/files/{file['id']}").body
+    assert hashlib.sha256(body).hexdigest() == file["sha256"]

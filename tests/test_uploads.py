@@ -50,7 +50,8 @@ def test_upload_returns_the_file_shape(client, user):
     assert response.json["code"] == 200
     assert response.json["message"] == "Uploaded."
     (file,) = response.json["data"]["files"]
-    assert set(file) == {"id", "name", "size", "sha256", "content_type", "uploaded_at", "folder_id"}
+    assert set(file) == {"id", "name", "size", "sha256", "content_type", "uploaded_at", "folder_id", "received"}
+    assert file["received"] is None  # the owner's own upload
     assert (file["name"], file["size"], file["sha256"], file["content_type"]) == (
         "hello.txt", len(data), sha256(data), "text/plain")
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", file["uploaded_at"])

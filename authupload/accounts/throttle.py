@@ -14,6 +14,11 @@ see each other's rows and at most the limit get through, however many threads
 or processes serve them. A successful login deletes its reservation and clears
 the username's failures; the address counter keeps its history.
 
+The same two-counter lock guards the passwords of share and upload-request
+links: a ``LoginThrottle`` built with other scopes counts per link (instead of
+per username) and per address, in counters of their own, so guessing a link's
+password from an address never locks that address out of logging in.
+
 Registrations are counted per client address too (``RegistrationThrottle``):
 each costs a bcrypt hash, drawn from the same bounded pool as logins, so an
 unthrottled flood of sign-ups would answer everybody's login with 503. An
@@ -30,36 +35,40 @@ from ..web.http import HTTPError
 
 USERNAME = "username"
 ADDRESS = "address"
+LINK = "link"  # a share or an upload request, keyed "share:<id>" / "request:<id>"
+LINK_ADDRESS = "link_address"
 REGISTRATION_WINDOW_SECONDS = 3600  # max_registrations_per_address counts per hour
 
 
 @dataclasses.dataclass(frozen=True)
 class Attempt:
-    """One login attempt's reserved failure rows: which keys, stamped when."""
+    """One attempt's reserved failure rows: which keys, stamped when."""
 
-    username_key: str
+    key: str  # the case-folded username, or the link
     address: str
     at: float
 
 
 class LoginThrottle:
-    def __init__(self, database, config):
+    def __init__(self, database, config, key_scope: str = USERNAME, address_scope: str = ADDRESS):
         self.database = database
         self.config = config
+        self.key_scope = key_scope
+        self.address_scope = address_scope
         self.limits = {
-            USERNAME: config.max_failures_per_username,
-            ADDRESS: config.max_failures_per_address,
+            key_scope: config.max_failures_per_username,
+            address_scope: config.max_failures_per_address,
         }
 
-    def reserve_attempt(self, username_key: str, address: str) -> Attempt:
+    def reserve_attempt(self, key: str, address: str) -> Attempt:
         """Record a presumed failure for this attempt, or raise 429 if either key is locked.
 
-        ``username_key`` is the case-folded name (accounts.username_key), so
-        ``Alice123`` and ``alice123`` share one counter.
+        ``key`` is the case-folded name (accounts.username_key), so ``Alice123``
+        and ``alice123`` share one counter; or the link whose password is tried.
         """
-        attempt = Attempt(username_key, address, self.config.clock())
+        attempt = Attempt(key, address, self.config.clock())
         since = attempt.at - self.config.login_window_seconds
-        keys = {USERNAME: attempt.username_key, ADDRESS: attempt.address}
+        keys = {self.key_scope: attempt.key, self.address_scope: attempt.address}
         with self.database.transaction() as connection:
             connection.execute("DELETE FROM login_failures WHERE at <= ?", (since,))
             for scope, key in keys.items():
@@ -85,16 +94,16 @@ class LoginThrottle:
         counted against the name stay.
         """
         with self.database.transaction() as connection:
-            self._delete_reservation(connection, USERNAME, attempt.username_key, attempt.at)
-            self._delete_reservation(connection, ADDRESS, attempt.address, attempt.at)
+            self._delete_reservation(connection, self.key_scope, attempt.key, attempt.at)
+            self._delete_reservation(connection, self.address_scope, attempt.address, attempt.at)
 
     def forgive(self, attempt: Attempt) -> None:
-        """The attempt succeeded: clear the username's failures and this attempt's address row."""
+        """The attempt succeeded: clear the key's failures and this attempt's address row."""
         with self.database.transaction() as connection:
             connection.execute(
-                "DELETE FROM login_failures WHERE scope = ? AND key = ?", (USERNAME, attempt.username_key)
+                "DELETE FROM login_failures WHERE scope = ? AND key = ?", (self.key_scope, attempt.key)
             )
-            self._delete_reservation(connection, ADDRESS, attempt.address, attempt.at)
+            self._delete_reservation(connection, self.address_scope, attempt.address, attempt.at)
 
     @staticmethod
     def _delete_reservation(connection, scope: str, key: str, at: float) -> None:

@@ -9,7 +9,9 @@ id), ``purpose``, ``ver``, ``acct`` (the account's random ``account_key``), and 
 tokens of a sign-in ``sid`` (its session, see sessions.py). The purpose keeps
 tokens in their lane: an ``access`` token opens the API, an ``upload`` token
 opens one resumable upload, a ``download`` token one file, an ``mfa`` token only
-the second step of a login — never each other.
+the second step of a login, a ``drop`` token lets somebody without an account
+send files through one upload request (claims ``request`` and ``uploader``) —
+never each other.
 
 How a token dies before ``exp``:
 - ending its session (logout, "sign out" from another device, a password
@@ -47,6 +49,7 @@ ACCESS = "access"
 UPLOAD = "upload"
 DOWNLOAD = "download"
 MFA = "mfa"  # between a right password and the second factor: opens nothing but POST /api/login/totp
+DROP = "drop"
 
 
 def load_signing_key(secret: str, data_dir: Path) -> bytes:

@@ -105,11 +105,13 @@ def link_claims(request: Request, claim: str, value: str) -> dict:
 # --- serving a file's bytes ---------------------------------------------------------
 
 
-def serve_file(request: Request, row, inline: bool = False) -> Response:
+def serve_file(request: Request, row, inline: bool = False, on_complete=None) -> Response:
     """The response for a download of ``row``: 304, 206, 416 or 200 (see the module docstring).
 
     ``inline`` asks for a preview: granted only for the types ``inline_type``
-    allows, else the file is an attachment as always.
+    allows, else the file is an attachment as always. ``on_complete()`` is
+    called once the file's last byte has been sent, if this response sends it
+    (a ``200``, or a ``206`` that ends at the last byte).
     """
     size = row["size"]
     etag = f'"{row["sha256"]}"'  # strong (RFC 9110 §8.8.3): same tag, same bytes — it is their hash
@@ -144,7 +146,9 @@ def serve_file(request: Request, row, inline: bool = False) -> Response:
     if request.method == "HEAD":
         return Response(status, headers)  # the same headers, and no file opened for nothing
     path = request.app.storage.path_of(row["user_id"], row["id"])
-    return Response(status, headers, file_body(request, path, first, length))
+    reaches_the_end = last == size - 1 or size == 0
+    return Response(status, headers, file_body(request, path, first, length,
+                                               on_complete if reaches_the_end else None))
 
 
 def requested_range(header: str, size: int) -> tuple[int, int] | None:
@@ -217,29 +221,74 @@ def content_disposition(name: str, disposition: str = "attachment") -> str:
     return value
 
 
-def file_body(request: Request, path, first: int, length: int):
+def file_body(request: Request, path, first: int, length: int, on_complete=None):
     """``length`` bytes of the file at ``path`` from ``first``: a WSGI response body.
 
     ``wsgi.file_wrapper`` sends from the file's current position, and PEP 3333
     says a server sends no more than ``Content-Length``: seek, and the range is
     exact (waitress reads at most that many bytes).
+
+    ``on_complete``, if given, runs when the last of those bytes has been sent.
+    Not when the response *starts*: a download that is cut off must not count
+    (a share's download limit counts completed downloads). So it runs from the
+    body's end of life, which PEP 3333 gives us: a generator is exhausted only
+    after its last chunk was taken, and ``close()`` is called however a body
+    ends, sent or abandoned (``SentToTheEnd`` tells the two apart).
     """
     file_wrapper = request.environ.get("wsgi.file_wrapper")
     chunk_bytes = request.app.config.read_chunk_bytes
     if file_wrapper is None:
-        return read_chunks(path, first, length, chunk_bytes)
+        return read_chunks(path, first, length, chunk_bytes, on_complete)
     file = open(path, "rb")
     file.seek(first)
+    if on_complete is not None:
+        file = SentToTheEnd(file, first + length, on_complete)
     return file_wrapper(file, chunk_bytes)
 
 
-def read_chunks(path, first: int, length: int, chunk_bytes: int):
+def read_chunks(path, first: int, length: int, chunk_bytes: int, on_complete=None):
     """The same bytes as a generator, for servers without ``wsgi.file_wrapper`` (WebTest)."""
     with open(path, "rb") as file:
         file.seek(first)
         while length > 0:
             chunk = file.read(min(chunk_bytes, length))
             if not chunk:
-                break  # the file shrank under us; Content-Length will tell the client
+                return  # the file shrank under us; Content-Length will tell the client
             length -= len(chunk)
             yield chunk
+    # Reached only when the server asks for more after the last chunk: all was taken.
+    if on_complete is not None:
+        on_complete()
+
+
+class SentToTheEnd:
+    """A file for ``wsgi.file_wrapper`` that calls ``on_complete`` if it is closed at ``end``.
+
+    waitress sends a file wrapper from the file itself: it reads a block, sends
+    what the socket takes, and advances the file position by exactly the bytes
+    sent. So when it closes the file (after the last byte, or when the client
+    hangs up), the position says how far the download got.
+    """
+
+    def __init__(self, file, end: int, on_complete):
+        self.file = file
+        self.end = end
+        self.on_complete = on_complete
+
+    def read(self, size: int = -1) -> bytes:
+        return self.file.read(size)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.file.tell()
+
+    def seekable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        sent_everything = not self.file.closed and self.file.tell() >= self.end
+        self.file.close()
+        if sent_everything:
+            self.on_complete()

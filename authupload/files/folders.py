@@ -104,6 +104,19 @@ def resolve_parent(connection, owner: int, value, field: str) -> str | None:
     return find_folder(connection, owner, value)["id"]
 
 
+def live_folder_or_top(connection, owner: int, folder_id: str | None) -> str | None:
+    """``folder_id`` if it is still one of ``owner``'s live folders, else the top level (None).
+
+    For a folder chosen earlier by someone who cannot choose again (an upload
+    request's folder, met by a sender who sees none of the owner's folders).
+    """
+    if folder_id is None or connection.execute(
+            "SELECT 1 FROM folders WHERE id = ? AND user_id = ? AND trashed_at IS NULL",
+            (folder_id, owner)).fetchone() is None:
+        return None
+    return folder_id
+
+
 def ancestors(connection, owner: int, folder_id: str | None) -> list:
     """The folders from the top down to ``folder_id`` itself (empty for the top level)."""
     if folder_id is None:

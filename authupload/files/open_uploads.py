@@ -31,9 +31,9 @@ import time
 from pathlib import Path
 
 from ..web.http import HTTPError
-from .folders import ancestors, check_depth, ensure_path, resolve_parent
+from .folders import ancestors, check_depth, ensure_path, live_folder_or_top, resolve_parent
 from .hashing import BackgroundSha256, file_sha256
-from .storage import StagedFile, new_id
+from .storage import Received, StagedFile, new_id
 
 # Running hashes kept at once (a few hundred bytes each): far more than uploads in flight,
 # and an upload whose hash was dropped is still hashed right, from disk, when it completes.
@@ -128,11 +128,16 @@ class OpenUploads:
         ).fetchall()
 
     def create(self, user_id: int, length: int, raw_metadata: str, name: str, content_type: str,
+               received: Received | None = None, require_request_room=None,
                folder_id: str | None = None, folder_names: list[str] = ()):
         """The new upload's row and files; the quota check and the insert are one transaction.
 
-        ``folder_id`` (``None`` or ``"root"``: the top level) must be a live folder
-        of the user's (else 404); ``folder_names`` (cleaned ``relativePath``
+        Sent through an upload request (``received``), ``require_request_room(connection)``
+        checks the request's own room in that same transaction (413 ``request_full``):
+        the upload's length is reserved against the request as against the quota, and
+        the file goes to the request's folder (the top level if that is gone).
+        Otherwise ``folder_id`` (``None`` or ``"root"``: the top level) must be a live
+        folder of the user's (else 404); ``folder_names`` (cleaned ``relativePath``
         folders) are created below it when the upload completes, and must fit the
         depth bound from now on.
         """
@@ -141,18 +146,27 @@ class OpenUploads:
             "id": new_id(), "user_id": user_id, "length": length, "offset": 0, "metadata": raw_metadata,
             "name": name, "content_type": content_type,
             "created_at": now, "expires_at": now + self.config.upload_expiry_seconds,
+            "request_id": received.request_id if received else None,
+            "request_title": received.request_title if received else "",
+            "uploader_name": received.uploader_name if received else "",
             "folder_path": "/".join(folder_names),  # cleaned names hold no "/": the join splits back exactly
         }
         with self.database.transaction() as connection:
             # Under BEGIN IMMEDIATE: no other upload can reserve between these checks and the insert.
+            if require_request_room:
+                require_request_room(connection)
             self.check_open_count(user_id, connection)
             self.storage.check_room(user_id, length, connection)
-            upload["folder_id"] = resolve_parent(connection, user_id, folder_id, "folder_id")
+            if received:
+                upload["folder_id"] = live_folder_or_top(connection, user_id, received.folder_id)
+            else:
+                upload["folder_id"] = resolve_parent(connection, user_id, folder_id, "folder_id")
             check_depth(len(ancestors(connection, user_id, upload["folder_id"])) + len(folder_names))
             connection.execute(
                 "INSERT INTO uploads (id, user_id, length, offset, metadata, name, content_type, created_at,"
-                " expires_at, folder_id, folder_path) VALUES (:id, :user_id, :length, :offset, :metadata, :name,"
-                " :content_type, :created_at, :expires_at, :folder_id, :folder_path)", upload,
+                " expires_at, folder_id, folder_path, request_id, request_title, uploader_name) VALUES (:id,"
+                " :user_id, :length, :offset, :metadata, :name, :content_type, :created_at, :expires_at,"
+                " :folder_id, :folder_path, :request_id, :request_title, :uploader_name)", upload,
             )
         try:
             self.partial_path(upload["id"]).touch(exist_ok=False)
@@ -176,18 +190,19 @@ class OpenUploads:
             raise HTTPError(429, "too_many_uploads")
         self.storage.check_file_count(user_id, 1, connection)
 
-    def record_received(self, upload, offset: int, running: BackgroundSha256 | None) -> None:
+    def record_received(self, upload, offset: int, running: BackgroundSha256 | None, address: str = "") -> None:
         """The upload's bytes up to ``offset`` are on disk (fsynced): record them, and finish the upload if full.
 
         ``running`` is the hash of those bytes, or None if this process has not
         seen them all (see RunningHashes): then the file is read back.
+        ``address`` is the client's, for the audit log of a file sent through an upload request.
         """
         if offset == upload["length"] and upload["file_id"] is None:
             if running is None:
                 sha256 = file_sha256(self.partial_path(upload["id"]), self.config.read_chunk_bytes)
             else:
                 sha256 = running.hexdigest()
-            self.complete(upload, sha256)  # records the final offset together with the file
+            self.complete(upload, sha256, address)  # records the final offset together with the file
         elif offset != upload["offset"]:
             self.record_offset(upload["id"], offset, running)
 
@@ -197,10 +212,13 @@ class OpenUploads:
         if running is not None:
             self.running_hashes.save(upload_id, offset, running)  # only now: the chunk is on disk and recorded
 
-    def complete(self, upload, sha256: str) -> None:
+    def complete(self, upload, sha256: str, address: str = "") -> None:
         """Turn the received bytes, whose hash is ``sha256``, into an ordinary file, atomically (see Storage.commit)."""
+        received = None
+        if upload["request_id"] is not None:
+            received = Received(upload["request_id"], upload["request_title"], upload["uploader_name"], address)
         staged = StagedFile(path=self.partial_path(upload["id"]), name=upload["name"], size=upload["length"],
-                            sha256=sha256, content_type=upload["content_type"])
+                            sha256=sha256, content_type=upload["content_type"], received=received)
 
         def mark_complete(connection):
             # In the commit's transaction: the reservation stops counting just as the file starts to,

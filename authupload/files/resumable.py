@@ -227,7 +227,7 @@ def receive(request: Request, upload, checksum: Checksum | None):
             # The disk filled up under us: RFC 4918 §11.5, not a 500. write_chunk
             # cut the file back to the recorded offset, so a resume starts clean.
             raise HTTPError(507, "insufficient_storage") from None
-    uploads.record_received(upload, offset, running)
+    uploads.record_received(upload, offset, running, request.client_address)
     return uploads.reload(upload)
 
 
@@ -279,6 +279,10 @@ def refuse_creation_before_body(request: Request) -> None:
     """Before a creation's first chunk is read (web/early.py): its headers, the quota and the disk."""
     length = creation_headers(request)[0]
     request.app.storage.check_room(request.user_id, length)
+    drops = request.app.drops
+    received = drops.receipt_for(request)
+    if received:
+        drops.require_room(request.app.database.connection(), received, 1, length)
 
 
 def append_headers(request: Request) -> tuple[Any, int, Checksum | None]:
@@ -306,13 +310,25 @@ def create_upload(request: Request) -> Response:
     """
     config = request.app.config
     length, raw_metadata, metadata, checksum = creation_headers(request)
+    # A sender with a drop token (an upload request's link) uploads into the owner's space,
+    # reserving the length against the request's limits too (sharing/drops.py).
+    drops = request.app.drops
+    received = drops.receipt_for(request)
+
+    def require_request_room(connection):
+        drops.require_room(connection, received, 1, length)
+
     upload = request.app.uploads.create(
         request.user_id, length, raw_metadata,
         name=clean_filename(metadata.get("filename", b"").decode("utf-8", "replace")),
         content_type=clean_content_type(metadata.get("filetype", b"").decode("utf-8", "replace")),
+        received=received,
+        require_request_room=require_request_room if received else None,
         # API.md Folders: a target folder, and the folders a dropped file sat in below it.
-        folder_id=metadata.get("folder_id", b"").decode("utf-8", "replace") or None,
-        folder_names=clean_relative_path(metadata.get("relativePath", b"").decode("utf-8", "replace")),
+        # A sender through a request sees none of the owner's folders: theirs is the request's.
+        folder_id=None if received else metadata.get("folder_id", b"").decode("utf-8", "replace") or None,
+        folder_names=() if received else clean_relative_path(
+            metadata.get("relativePath", b"").decode("utf-8", "replace")),
     )
     try:
         upload = receive(request, upload, checksum)  # no lock needed: nobody knows this upload yet
@@ -353,7 +369,7 @@ def append_chunk(request: Request) -> Response:
     if isinstance(arriving, ArrivingChunk):
         with arriving:  # the lock goes before the answer does: the next chunk finds the upload free
             offset = arriving.settle()
-            request.app.uploads.record_received(arriving.upload, offset, arriving.running)
+            request.app.uploads.record_received(arriving.upload, offset, arriving.running, request.client_address)
         return bodiless(204, progress_headers(request.app.uploads.reload(arriving.upload)))
     upload, claimed_offset, checksum = append_headers(request)
     with request.app.uploads.exclusive_access(upload["id"]):

@@ -28,6 +28,7 @@ import time
 import unicodedata
 from pathlib import Path
 
+from ..accounts.audit import ANONYMOUS, record_event
 from ..web.http import HTTPError, iso_time
 
 MAX_NAME_CHARS = 255
@@ -54,10 +55,14 @@ def clean_filename(raw: str | None) -> str:
     and line or paragraph separators (U+2028, U+2029), trim surrounding spaces
     and dots, cut to 255 characters, and call what is left of nothing ``unnamed``.
     """
-    name = re.split(r"[/\\]", raw or "")[-1]
-    name = "".join(c for c in name if unicodedata.category(c) not in DROPPED_CATEGORIES or c in KEPT_JOINERS)
+    name = without_hidden_characters(re.split(r"[/\\]", raw or "")[-1])
     name = name.strip(" .")[:MAX_NAME_CHARS].strip(" .")
     return name or "unnamed"
+
+
+def without_hidden_characters(text: str) -> str:
+    """``text`` without controls, format controls and line separators (joiners kept): see clean_filename."""
+    return "".join(c for c in text if unicodedata.category(c) not in DROPPED_CATEGORIES or c in KEPT_JOINERS)
 
 
 def clean_content_type(declared: str | None) -> str:
@@ -69,6 +74,17 @@ def clean_content_type(declared: str | None) -> str:
 def new_id() -> str:
     """A random id for a file or an upload: unguessable, and safe as a file name."""
     return secrets.token_hex(16)
+
+
+@dataclasses.dataclass(frozen=True)
+class Received:
+    """Where a file sent through an upload request came from (sharing/drops.py makes these)."""
+
+    request_id: str
+    request_title: str
+    uploader_name: str  # as the sender typed it; may be empty
+    address: str = ""  # the sender's client address, for the audit log
+    folder_id: str | None = None  # the request's folder, if still live when the sender began; None: the top level
 
 
 @dataclasses.dataclass
@@ -83,6 +99,7 @@ class StagedFile:
     # The id the file will have. A tus upload picks it before the commit, so that
     # ``before_check`` can record it in the same transaction as the file row.
     id: str = dataclasses.field(default_factory=new_id)
+    received: Received | None = None  # set for a file sent through an upload request
     folder_id: str | None = None  # the folder it goes into; None: the top level
 
 
@@ -96,6 +113,7 @@ def file_json(row) -> dict:
         "content_type": row["content_type"],
         "uploaded_at": iso_time(row["uploaded_at"]),
         "folder_id": row["folder_id"],
+        "received": received_json(row),
     }
 
 
@@ -114,6 +132,21 @@ def pause_in_commit_window() -> None:
         time.sleep(float(seconds))
 
 
+def audit_received_file(connection, now: float, owner_id: int, row: dict, received: Received) -> None:
+    """The audit event of a file that came through an upload request, in the commit's transaction."""
+    (owner,) = connection.execute("SELECT username FROM users WHERE id = ?", (owner_id,)).fetchone()
+    record_event(connection, now, "request_received", user_id=owner_id, username=owner, actor=ANONYMOUS,
+                 address=received.address, detail={"request_id": received.request_id, "file_id": row["id"],
+                                                   "name": row["name"], "size": row["size"],
+                                                   "uploader_name": received.uploader_name})
+
+
+def received_json(row) -> dict | None:
+    """``received`` of ``<file>``: null for the owner's own uploads."""
+    if row["received_request_id"] is None:
+        return None
+    return {"request_id": row["received_request_id"], "request_title": row["received_request_title"],
+            "uploader_name": row["received_uploader_name"]}
 # Which rows of the files or folders table a lookup may find: live ones, or trash items.
 ROW_STATES = {"live": "trashed_at IS NULL", "trash item": "trashed_at IS NOT NULL AND trashed_with IS NULL"}
 
@@ -284,14 +317,26 @@ class Storage:
                     if file.folder_id is not None and connection.execute(
                             "SELECT 1 FROM folders WHERE id = ? AND user_id = ? AND trashed_at IS NULL",
                             (file.folder_id, user_id)).fetchone() is None:
-                        raise HTTPError(404, "not_found")  # the folder went to the trash meanwhile
+                        if file.received is None:
+                            raise HTTPError(404, "not_found")  # the folder went to the trash meanwhile
+                        # A sender cannot see the owner's folders: a request's folder gone
+                        # meanwhile sends the file to the top level (docs/API.md decisions).
+                        file.folder_id = None
+                    received = file.received
                     row = {"id": file.id, "name": file.name, "size": file.size, "sha256": file.sha256,
-                           "content_type": file.content_type, "uploaded_at": now, "folder_id": file.folder_id}
+                           "content_type": file.content_type, "uploaded_at": now, "folder_id": file.folder_id,
+                           "received_request_id": received.request_id if received else None,
+                           "received_request_title": received.request_title if received else "",
+                           "received_uploader_name": received.uploader_name if received else ""}
                     connection.execute(
-                        "INSERT INTO files (id, user_id, name, size, sha256, content_type, uploaded_at, folder_id)"
-                        " VALUES (:id, :user_id, :name, :size, :sha256, :content_type, :uploaded_at, :folder_id)",
+                        "INSERT INTO files (id, user_id, name, size, sha256, content_type, uploaded_at, folder_id,"
+                        " received_request_id, received_request_title, received_uploader_name)"
+                        " VALUES (:id, :user_id, :name, :size, :sha256, :content_type, :uploaded_at, :folder_id,"
+                        " :received_request_id, :received_request_title, :received_uploader_name)",
                         {**row, "user_id": user_id},
                     )
+                    if received:
+                        audit_received_file(connection, now, user_id, row, received)
                     destination = self.path_of(user_id, row["id"])
                     os.replace(file.path, destination)
                     moved.append(destination)

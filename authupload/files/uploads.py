@@ -61,7 +61,7 @@ from ..web.early import BodyReceiver
 from ..web.http import HTTPError, Request, Response, envelope, media_type
 from .folders import resolve_parent
 from .hashing import BackgroundSha256
-from .storage import StagedFile, clean_content_type, clean_filename
+from .storage import Received, StagedFile, clean_content_type, clean_filename
 
 log = logging.getLogger("authupload")
 
@@ -82,7 +82,7 @@ EXTENDED_FILENAME = re.compile(r";\s*filename\*\s*=\s*([^;\s]+)", re.IGNORECASE)
 def upload_files(request: Request) -> Response:
     """``POST /api/files``: store every ``file`` part of the request, all or none."""
     with received_files(request) as upload:
-        files = request.app.storage.commit(request.user_id, upload.staged)
+        files = commit(request, upload)
     return envelope(request.language, 200, "uploaded", {"files": files})
 
 
@@ -99,7 +99,7 @@ def upload_binary(request: Request) -> Response:
             if len(upload.staged) != 1:
                 raise HTTPError(400, "invalid_field", field=RENAME_FIELD)
             upload.staged[0].name = clean_filename(new_name)
-        files = request.app.storage.commit(request.user_id, upload.staged)
+        files = commit(request, upload)
     return envelope(request.language, 200, "uploaded", {"files": files})
 
 
@@ -115,6 +115,11 @@ def refuse_before_body(request: Request) -> None:
     if request.content_length > storage.quota_left_bytes(request.user_id) + MULTIPART_FRAMING_BYTES:
         raise HTTPError(413, "quota_exceeded")
     storage.check_disk(request.content_length)
+    drops = request.app.drops
+    received = drops.receipt_for(request)
+    if received:  # a sender's upload must also fit the upload request's room
+        least_file_bytes = max(0, request.content_length - MULTIPART_FRAMING_BYTES)
+        drops.require_room(request.app.database.connection(), received, 1, least_file_bytes)
 
 
 def receive_files_as_they_arrive(request: Request) -> "ArrivingParts":
@@ -148,8 +153,11 @@ def received_files(request: Request, keep_fields: tuple[str, ...] = ()) -> Itera
     try:
         arriving.finish()
         upload = arriving.upload
-        folder_id = resolve_parent(request.app.database.connection(), request.user_id,
-                                   upload.fields.get(FOLDER_FIELD) or None, FOLDER_FIELD)
+        if upload.received is not None:
+            folder_id = upload.received.folder_id  # the request's folder: a sender never picks one
+        else:
+            folder_id = resolve_parent(request.app.database.connection(), request.user_id,
+                                       upload.fields.get(FOLDER_FIELD) or None, FOLDER_FIELD)
         for staged in upload.staged:
             staged.folder_id = folder_id
         yield upload
@@ -179,8 +187,13 @@ class ArrivingParts(BodyReceiver):
         self.parser = multipart_parser(multipart_boundary(request.header("Content-Type")), request)
         # Storing the body needs its size on the disk; refuse early if it cannot fit.
         storage.check_disk(request.content_length)
+        # A sender with a drop token (an upload request's link) uploads into the owner's space,
+        # within the request's own limits as well as the owner's quota.
+        drops = request.app.drops
+        received = drops.receipt_for(request)
         self.upload = Upload(storage, (*keep_fields, FOLDER_FIELD),
-                             quota_left_bytes=storage.quota_left_bytes(request.user_id))
+                             quota_left_bytes=storage.quota_left_bytes(request.user_id),
+                             received=received, request_room=drops.room(received) if received else (None, None))
 
     def write(self, data: bytes) -> None:
         try:
@@ -209,6 +222,21 @@ class ArrivingParts(BodyReceiver):
 
     def close(self) -> None:
         self.upload.discard_leftovers()
+
+
+def commit(request: Request, upload: "Upload") -> list[dict]:
+    """Make the staged files the owner's; through an upload request, only if it still has room."""
+    if upload.received is None:
+        return request.app.storage.commit(request.user_id, upload.staged)
+    for staged in upload.staged:
+        staged.received = upload.received
+
+    def require_request_room(connection):
+        # Again inside the commit's transaction: another sender may have taken the room meanwhile.
+        size = sum(file.size for file in upload.staged)
+        request.app.drops.require_room(connection, upload.received, len(upload.staged), size)
+
+    return request.app.storage.commit(request.user_id, upload.staged, before_check=require_request_room)
 
 
 def sync_to_disk(path: Path) -> None:
@@ -302,10 +330,14 @@ def part_filename(segment: MultipartSegment) -> str | None:
 class Upload:
     """One request's parts as the parser reports them: files go to tmp/, wanted fields to memory."""
 
-    def __init__(self, storage, keep_fields: tuple[str, ...], quota_left_bytes: int):
+    def __init__(self, storage, keep_fields: tuple[str, ...], quota_left_bytes: int,
+                 received: Received | None = None, request_room: tuple[int | None, int | None] = (None, None)):
         self.storage = storage
         self.keep_fields = keep_fields
         self.quota_left_bytes = quota_left_bytes
+        self.received = received  # the upload request these files come through, if any
+        # Files and bytes that request can still take (None: no limit, or no request).
+        self.request_files_left, self.request_bytes_left = request_room
         self.staged: list[StagedFile] = []  # complete files, waiting for the commit
         self.fields: dict[str, str] = {}
         self.file_bytes = 0  # bytes of all file parts so far: the quota counts the whole request
@@ -325,6 +357,8 @@ class Upload:
         self.segment = segment
         name = part_text(segment.name)
         if name == FILE_FIELD:
+            if self.request_files_left is not None and len(self.staged) >= self.request_files_left:
+                raise HTTPError(413, "request_full")  # one file more than the upload request takes
             # RFC 7578 §4.2: the filename is the client's, unsafe as given; it is
             # only cleaned for display, never used in a path.
             self.part = StagingFile(self.storage.new_temp_path(), clean_filename(part_filename(segment)),
@@ -339,6 +373,8 @@ class Upload:
             self.file_bytes += len(chunk)
             if self.file_bytes > self.quota_left_bytes:
                 raise HTTPError(413, "quota_exceeded")  # checked before writing: nothing past the quota lands
+            if self.request_bytes_left is not None and self.file_bytes > self.request_bytes_left:
+                raise HTTPError(413, "request_full")  # nor past the upload request's bytes
         if self.part is not None:
             self.part.write(chunk)
 

@@ -17,12 +17,17 @@ wrapping ``start_response``. app.py stacks them:
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 from .http import BEARER_VERDICT, BearerVerdict, HTTPError, Response, unauthorized
 
 access_log_lines = logging.getLogger("authupload.access")
 log = logging.getLogger("authupload")
+
+# A share or upload-request link carries its secret in the path itself (/s/<token>,
+# /r/<token>, /api/public/shares/<token>/…): the log keeps the shape, not the token.
+LINK_TOKEN_IN_PATH = re.compile(r"^(/s/|/r/|/api/public/(?:shares|requests)/)[^/]*")
 
 # Content-Security-Policy for our pages: scripts and styles only from our own
 # origin (no inline script, so an injected <script> cannot run), and no framing
@@ -92,7 +97,12 @@ def logged_path(environ) -> str:
     """The path as the log may show it: escaped, so a crafted path cannot forge a line or a field."""
     # repr escapes control characters (a newline would start a forged line); the
     # quote would end the request field early.
-    return repr(environ.get("PATH_INFO", ""))[1:-1].replace('"', '\\"')
+    return repr(loggable_path(environ.get("PATH_INFO", "")))[1:-1].replace('"', '\\"')
+
+
+def loggable_path(path: str) -> str:
+    """The path as the access log writes it: a link's token replaced by ``…``."""
+    return LINK_TOKEN_IN_PATH.sub(r"\1…", path, count=1)
 
 
 class CountingBody:

@@ -26,6 +26,7 @@ from typing import Callable
 
 from .http import HTTPError, Request, Response, error_envelope
 from .http import unauthorized
+from .middleware import loggable_path
 
 log = logging.getLogger("authupload")
 
@@ -70,7 +71,7 @@ class Router:
             response = error_envelope(request.language, error)
         except Exception:
             # The traceback goes to the server log, never to the client (API.md: no paths, no code).
-            log.exception("unhandled error in %s %s", request.method, request.path)
+            log.exception("unhandled error in %s %s", request.method, loggable_path(request.path))
             response = error_envelope(request.language, HTTPError(500, "server_error"))
         if request.method == "HEAD":
             if hasattr(response.body, "close"):

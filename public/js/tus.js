@@ -14,7 +14,8 @@
 //   3. After a network error, HEAD <Location> asks how many bytes arrived
 //      (Upload-Offset), and sending continues from there, after a pause that
 //      grows with each failed attempt (backoff).
-//   4. The upload's URL and token are kept in localStorage, keyed by the user and
+//   4. The upload's URL and token are kept in localStorage (or the storage the
+//      caller names: the drop page uses sessionStorage), keyed by the user and
 //      the file's name, size and lastModified: choosing the same file again after
 //      a reload continues where it stopped instead of starting over. They sit
 //      under api.js's ACCOUNT_STORAGE_PREFIX, so logging out removes them.
@@ -119,6 +120,7 @@ class RateMeter {
  *   const upload = new TusUpload(file, {
  *     accessToken: () => localStorage.getItem("token"),
  *     owner: "42",                      // user id: keeps resume entries per user
+ *     storage: sessionStorage,          // where resume entries live (default localStorage)
  *     onProgress: ({ bytesSent, bytesTotal, bytesPerSecond, secondsLeft }) => …,
  *     onRetry: ({ delayMs, attempt }) => …,
  *     onResume: ({ offset }) => …,
@@ -135,6 +137,7 @@ export class TusUpload {
     this.chunkBytes = Math.min(32 * MIB, Math.max(8 * MIB, options.chunkBytes || DEFAULT_CHUNK_BYTES));
     this.accessToken = options.accessToken || (() => localStorage.getItem("token"));
     this.owner = options.owner || "";
+    this.storage = options.storage || localStorage;
     // Extra Upload-Metadata pairs: the target folder, a dropped file's path.
     this.metadata = options.metadata || {};
     this.onProgress = options.onProgress || (() => {});
@@ -163,16 +166,16 @@ export class TusUpload {
   }
 
   remember() {
-    localStorage.setItem(this.storageKey, JSON.stringify({ url: this.url, token: this.uploadToken }));
+    this.storage.setItem(this.storageKey, JSON.stringify({ url: this.url, token: this.uploadToken }));
   }
 
   forget() {
-    localStorage.removeItem(this.storageKey);
+    this.storage.removeItem(this.storageKey);
   }
 
   recall() {
     try {
-      const saved = JSON.parse(localStorage.getItem(this.storageKey));
+      const saved = JSON.parse(this.storage.getItem(this.storageKey));
       return saved && saved.url ? saved : null;
     } catch {
       return null;

@@ -8,12 +8,14 @@ import { api, forgetAccount, hasLiveToken, keepTokenFresh } from "./api.js";
 import { formatBytes, formatNumber, initLanguage, pluralKey, registerMessages, t } from "./i18n.js";
 import adminMessages from "./messages/admin.js";
 import workspaceMessages from "./messages/workspace.js";
-import { currentFolder, download, initFileList, loadFiles } from "./workspace/file-list.js";
+import { clearSelection, currentFolder, download, initFileList, loadFiles, selectedFiles } from "./workspace/file-list.js";
 import { initFolderPicker } from "./workspace/folder-picker.js";
 import { initTrashView } from "./workspace/trash-view.js";
 import { initViewer } from "./workspace/viewer.js";
 import { showError } from "./workspace/notices.js";
 import { initPasswordPanel, showPasswordRule } from "./workspace/password-panel.js";
+import { initRequestsPanel, loadRequests } from "./workspace/requests-panel.js";
+import { initSharingPanel, loadShares } from "./workspace/sharing-panel.js";
 import { hideUploadsInProgress, initUnfinishedUploads, loadUnfinishedUploads } from "./workspace/unfinished-uploads.js";
 import { initUploadPanel, loadLimits } from "./workspace/upload-panel.js";
 
@@ -77,6 +79,9 @@ const workspace = {
   // A 401 on an upload: GET /api/me tells whether the session is over (api()
   // then leads to the login page) or the upload's own token was at fault.
   checkSession: () => loadMe().catch(() => {}),
+  // The files selected in the list (folders aside), for the Share dialog.
+  selectedFiles,
+  clearSelection,
   // The password changed and a fresh token came: refresh that one from now on.
   tokenReplaced: () => {
     state.stopRefreshing();
@@ -112,7 +117,8 @@ async function main() {
   });
 
   try {
-    await Promise.all([loadMe(), loadFiles(), loadUnfinishedUploads(), loadLimits(), showPasswordRule()]);
+    await Promise.all([loadMe(), loadFiles(), loadUnfinishedUploads(), loadLimits(), showPasswordRule(), loadShares(),
+                       loadRequests()]);
   } catch (error) {
     if (error.status === 401) return; // api() is on its way to the login page
     showError(error);
@@ -127,6 +133,8 @@ async function main() {
   initViewer({ download });
   initTrashView(workspace);
   initPasswordPanel(workspace);
+  initSharingPanel(workspace);
+  initRequestsPanel(workspace);
   $("logoutButton").addEventListener("click", logout);
   watchSession();
 }

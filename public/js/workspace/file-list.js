@@ -6,6 +6,8 @@
 // place, moved (folder-picker.js, or dragged onto a folder row or a breadcrumb),
 // and sent to the trash; a file is downloaded through a short-lived link or,
 // for the types a browser shows safely, opened in the viewer (viewer.js).
+// The selected files can be shared (sharing-panel.js); a file that came through
+// an upload request says who sent it and through which one.
 //
 // initFileList(workspace) wires the controls; loadFiles() draws the current
 // place. `workspace.refresh()` reloads list and usage after a change. Moving to
@@ -15,6 +17,7 @@
 import { api } from "../api.js";
 import { formatBytes, formatDate, pluralKey, registerMessages, setMessage, t } from "../i18n.js";
 import folderMessages from "../messages/folders.js";
+import sharingMessages from "../messages/sharing.js";
 import workspaceMessages from "../messages/workspace.js";
 import { pickFolder } from "./folder-picker.js";
 import { showError, showSuccess } from "./notices.js";
@@ -22,6 +25,7 @@ import { isPreviewable, openViewer } from "./viewer.js";
 
 registerMessages(workspaceMessages);
 registerMessages(folderMessages);
+registerMessages(sharingMessages);
 
 const $ = (id) => document.getElementById(id);
 
@@ -186,7 +190,7 @@ function itemRow(kind, item) {
   const name = document.createElement("td");
   name.className = "file-name";
   name.title = item.name;
-  name.append(nameControl(kind, item));
+  name.append(...nameParts(kind, item));
 
   const size = document.createElement("td");
   size.className = "num";
@@ -220,6 +224,17 @@ function itemRow(kind, item) {
 
 const folderRow = (folder) => itemRow("folder", folder);
 const fileRow = (file) => itemRow("file", file);
+
+/** What the name cell shows: the name, and for a received file who sent it. */
+function nameParts(kind, item) {
+  if (kind !== "file" || !item.received) return [nameControl(kind, item)];
+  // Who sent it, and through which request: the sender typed the name, so it is text only.
+  const from = document.createElement("span");
+  from.className = "received-note";
+  const sender = item.received.uploader_name || t("sh.someone");
+  from.textContent = t("sh.receivedFrom", { name: sender, title: item.received.request_title });
+  return [nameControl(kind, item), from];
+}
 
 /** A folder's name opens it; a previewable file's name opens the viewer. */
 function nameControl(kind, item) {
@@ -316,7 +331,7 @@ function startRename(tr, kind, item) {
   input.focus();
   const dot = kind === "file" ? item.name.lastIndexOf(".") : -1;
   input.setSelectionRange(0, dot > 0 ? dot : item.name.length); // the extension usually stays
-  const putBack = () => cell.replaceChildren(nameControl(kind, item));
+  const putBack = () => cell.replaceChildren(...nameParts(kind, item));
   input.addEventListener("keydown", (event) => {
     if (event.key === "Escape") {
       event.preventDefault();
@@ -348,6 +363,16 @@ function toggleSelected(kind, item, on) {
   renderSelection();
 }
 
+/** The selected files (folders are not shared), in the order they were selected: what "Share" shares. */
+export function selectedFiles() {
+  return [...list.selected.values()].filter((entry) => entry.kind === "file").map((entry) => entry.item);
+}
+
+export function clearSelection() {
+  list.selected.clear();
+  render();
+}
+
 /** After a reload, only what is still shown stays selected. */
 function keepSelectionToShown() {
   const shown = new Set([...list.folders.map((f) => `folder:${f.id}`), ...list.files.map((f) => `file:${f.id}`)]);
@@ -358,6 +383,9 @@ function renderSelection() {
   const count = list.selected.size;
   $("selectionBar").hidden = count === 0;
   setMessage($("selectionCount"), pluralKey("fo.selected", count), { n: count });
+  const files = selectedFiles().length;
+  $("shareSelected").disabled = files === 0;
+  setMessage($("shareSelected"), files ? "sh.shareSelected" : "sh.shareNone", { n: files });
   const boxes = [...document.querySelectorAll("#fileRows .select-box")];
   $("selectAll").checked = boxes.length > 0 && boxes.every((box) => box.checked);
   $("selectAll").indeterminate = count > 0 && !$("selectAll").checked;

@@ -1,0 +1,1 @@
+"""Sharing: links for people without an account — shares out, upload requests in."""
