@@ -12,7 +12,7 @@ import pytest
 import webtest
 
 from authupload import create_app, i18n
-from authupload.files import open_uploads
+from authupload.files import open_uploads, resumable
 from authupload.files.open_uploads import RunningHashes
 from authupload.files.hashing import BackgroundSha256
 from authupload.web.http import iso_time as iso
