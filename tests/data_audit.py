@@ -43,11 +43,16 @@ def audit_data_dir(data_dir: Path, check_hashes: bool = True) -> list[str]:
         on_disk = {(path.parent.name, path.name) for path in (data_dir / "files").glob("*/*")}
         for owner, file_id in sorted(on_disk - known):
             problems.append(f"files/{owner}/{file_id} has no row")
+        # Live files and the trash are counted apart (the quota bounds both together).
         for user_id, counted, summed in connection.execute(
-                "SELECT id, file_count || '/' || file_bytes, (SELECT count(*) || '/' || coalesce(sum(size), 0)"
+                "SELECT id, file_count || '/' || file_bytes || ' + ' || trash_files || '/' || trash_bytes,"
+                " (SELECT count(*) FILTER (WHERE trashed_at IS NULL) || '/'"
+                "  || coalesce(sum(size) FILTER (WHERE trashed_at IS NULL), 0) || ' + '"
+                "  || count(*) FILTER (WHERE trashed_at IS NOT NULL) || '/'"
+                "  || coalesce(sum(size) FILTER (WHERE trashed_at IS NOT NULL), 0)"
                 " FROM files WHERE files.user_id = users.id) FROM users"):
             if counted != summed:
-                problems.append(f"user {user_id} counts {counted} files/bytes, the rows sum to {summed}")
+                problems.append(f"user {user_id} counts {counted} files/bytes (+ trash), the rows sum to {summed}")
         uploads = connection.execute("SELECT id, offset, file_id FROM uploads").fetchall()
         for upload_id, offset, file_id in uploads:
             partial = data_dir / "partial" / upload_id
