@@ -25,6 +25,9 @@ from support import UNBOUNDED_REGISTRATIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_TIMEOUT_SECONDS = 20
+# The access-log line is written when the server closes the response body
+# (PEP 3333), which may be just after the client has read the last byte.
+LOG_WAIT_SECONDS = 20
 
 
 def free_port() -> int:
@@ -86,6 +89,17 @@ class LiveServer:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def log_once_it_holds(self, text: str) -> str:
+        """The log as soon as it holds ``text`` (or as it is after LOG_WAIT_SECONDS, for the assert to show).
+
+        A request's access-log line comes after its response reached the client,
+        so a test that has just read a response waits for the line, never a fixed sleep.
+        """
+        deadline = time.monotonic() + LOG_WAIT_SECONDS
+        while text not in (log := self.log()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return log
 
     def rss_bytes(self, peak: bool = False) -> int:
         """The server's resident memory now, or its peak (VmHWM), from /proc."""

@@ -12,7 +12,7 @@ import pytest
 import webtest
 
 from authupload import create_app, i18n
-from authupload.files import open_uploads, resumable
+from authupload.files import open_uploads
 from authupload.files.open_uploads import RunningHashes
 from authupload.files.hashing import BackgroundSha256
 from authupload.web.http import iso_time as iso
@@ -399,24 +399,57 @@ class HeldBody(io.BytesIO):
         return super().read(size)
 
 
+def held_patch(tus, location, body):
+    """A PATCH whose body is held back by ``body`` (a HeldBody), running on a thread of its own."""
+    request = webtest.TestRequest.blank(location, method="PATCH", headers={
+        **tus.headers, "Upload-Offset": "0", "Content-Type": CHUNK_TYPE, "Content-Length": str(len(body.getvalue()))})
+    request.environ["wsgi.input"] = body
+    answers = {}
+    thread = threading.Thread(target=lambda: answers.update(patch=tus.client.do_request(request, status="*")))
+    thread.start()
+    assert body.reading.wait(10)
+    return thread, answers
+
+
+def test_a_delete_waits_for_a_patch_in_progress_and_then_ends_the_upload(tus, app, user):
+    location = tus.create(6).headers["Location"]
+    body = HeldBody(b"abc")
+    patch, answers = held_patch(tus, location, body)
+    deleter = threading.Thread(target=lambda: answers.update(delete=tus.delete(location, status="*")))
+    deleter.start()
+    deleter.join(0.5)
+    assert deleter.is_alive()  # waiting for the lock, not answering 409
+    body.release.set()
+    patch.join(10)
+    deleter.join(10)
+    assert answers["patch"].status_int == 204
+    assert answers["delete"].status_int == 204
+    tus.head(location, status=404)
+
+
+def test_a_delete_gives_up_with_409_when_the_patch_holds_on_too_long(tus, app, user, monkeypatch):
+    monkeypatch.setattr(resumable, "TERMINATION_WAIT_SECONDS", 0.2)
+    location = tus.create(6).headers["Location"]
+    body = HeldBody(b"abc")
+    patch, _ = held_patch(tus, location, body)
+    try:
+        assert tus.delete(location, status=409).json["data"] == {"error": "upload_busy"}
+    finally:
+        body.release.set()
+        patch.join(10)
+
+
 def test_two_patches_at_once_cannot_both_append(tus, app, user):
     location = tus.create(6).headers["Location"]
     body = HeldBody(b"abc")
-    request = webtest.TestRequest.blank(location, method="PATCH", headers={
-        **tus.headers, "Upload-Offset": "0", "Content-Type": CHUNK_TYPE, "Content-Length": "3"})
-    request.environ["wsgi.input"] = body
-    answers = {}
-    first = threading.Thread(target=lambda: answers.update(first=tus.client.do_request(request, status="*")))
-    first.start()
+    first, answers = held_patch(tus, location, body)
     try:
-        assert body.reading.wait(10)
         second = tus.patch(location, 0, b"xyz", status=409)
         assert second.json["data"] == {"error": "upload_busy"}
-        tus.delete(location, status=409)
     finally:
         body.release.set()
         first.join(10)
-    assert answers["first"].status_int == 204
+    assert answers["patch"].status_int == 204
     file_id = tus.patch(location, 3, b"def").headers["Upload-File-Id"]
     assert stored_bytes(app, user, file_id) == b"abcdef"
 

@@ -63,7 +63,7 @@ def test_the_server_says_where_it_serves(server):
 def test_the_access_log_reaches_stderr_without_secrets(server):
     request(server, "POST", "/api/register", {"username": "alice123", "password": "correct horse"})
     request(server, "GET", "/api/health?token=topsecret")
-    log = server.log()
+    log = server.log_once_it_holds('"GET /api/health HTTP/1.1" 200')
     assert '"GET /api/health HTTP/1.1" 200' in log
     assert "correct horse" not in log and "topsecret" not in log
 
@@ -77,7 +77,7 @@ def test_the_access_log_names_the_forwarded_client_behind_the_trusted_proxy_and_
         token = json.loads(body)["data"]["access_token"]
         request(server, "GET", "/api/me", headers={"Authorization": f"Bearer {token}",
                                                   "X-Forwarded-For": "198.51.100.7"})
-        log = server.log()
+        log = server.log_once_it_holds('"GET /api/me ')
     (line,) = [line for line in log.splitlines() if '"GET /api/me ' in line]
     assert f"authupload.access 198.51.100.7 - {user_id} [" in line
     assert '"GET /api/me HTTP/1.1" 200 ' in line

@@ -27,6 +27,7 @@ import contextlib
 import fcntl
 import os
 import threading
+import time
 from pathlib import Path
 
 from ..web.http import HTTPError
@@ -37,6 +38,7 @@ from .storage import Received, StagedFile, new_id
 # Running hashes kept at once (a few hundred bytes each): far more than uploads in flight,
 # and an upload whose hash was dropped is still hashed right, from disk, when it completes.
 MAX_RUNNING_HASHES = 1024
+LOCK_POLL_SECONDS = 0.05  # how often a request waiting for an upload's lock tries again
 
 
 class RunningHashes:
@@ -251,8 +253,8 @@ class OpenUploads:
     # --- one writer at a time -------------------------------------------------------
 
     @contextlib.contextmanager
-    def exclusive_access(self, upload_id: str):
-        """Hold the upload's lock for the block; 409 at once if another request holds it.
+    def exclusive_access(self, upload_id: str, wait_seconds: float = 0.0):
+        """Hold the upload's lock for the block; 409 if another request holds it past ``wait_seconds``.
 
         ``flock`` locks belong to an open file, so they exclude other threads and
         other processes alike, and the kernel releases them when a process dies:
@@ -264,10 +266,16 @@ class OpenUploads:
         except FileNotFoundError:
             raise HTTPError(404, "not_found") from None
         try:
-            try:
-                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise HTTPError(409, "upload_busy") from None
+            deadline = time.monotonic() + wait_seconds
+            while True:
+                try:
+                    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    # flock has no timeout of its own: poll, so a waiting thread is never stuck.
+                    if time.monotonic() >= deadline:
+                        raise HTTPError(409, "upload_busy") from None
+                    time.sleep(LOCK_POLL_SECONDS)
             yield
         finally:
             os.close(descriptor)  # closing releases the lock

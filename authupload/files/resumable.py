@@ -69,6 +69,7 @@ TUS_HEADERS = (("Tus-Resumable", TUS_VERSION),)  # on every response of the tus 
 TUS_EXTENSIONS = "creation,creation-with-upload,termination,checksum,expiration"
 CHECKSUM_ALGORITHMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256}  # tus §Checksum
 CHUNK_MEDIA_TYPE = "application/offset+octet-stream"  # tus §PATCH: the only body type
+TERMINATION_WAIT_SECONDS = 10  # a DELETE waits this long for a cut-off PATCH to finish storing
 MAX_METADATA_BYTES = 4 * KIB  # a 255-character name and a media type, base64-encoded, take under 1.5 KiB
 
 
@@ -385,7 +386,10 @@ def cancel_upload(request: Request) -> Response:
     """
     require_tus_version(request)
     upload = owned_upload(request)
-    with request.app.uploads.exclusive_access(upload["id"]):
+    # A client that cancels usually has just cut off its own PATCH, whose arrived
+    # bytes are still being made durable under the lock: wait for that, briefly,
+    # rather than answer the one request that ends the upload with 409.
+    with request.app.uploads.exclusive_access(upload["id"], wait_seconds=TERMINATION_WAIT_SECONDS):
         request.app.uploads.forget(upload["id"])
     return bodiless(204, [])
 
