@@ -139,6 +139,15 @@ function showProblem(error) {
 
 function addFiles(files) {
   clearAlerts($("errorAlert"), $("successAlert"));
+  if (!savedSession()) {
+    // No drop token (its hour is over): an upload sent now could only be refused
+    // (401). Ask for a new session first, before any file is queued.
+    showAlert($("errorAlert"), "drop.sessionOver");
+    $("sessionForm").hidden = false;
+    $("uploadForm").hidden = true;
+    $("senderName").focus();
+    return;
+  }
   for (const file of files) {
     const row = $("uploadRowTemplate").content.firstElementChild.cloneNode(true);
     row.querySelector(".upload-name").textContent = file.name;

@@ -42,11 +42,15 @@ def test_share_two_files_with_a_password_and_a_limit(page, new_context, server, 
     first, second = b"first file, " * 5000, bytes(range(256)) * 400
     for name, data in (("notes.txt", first), ("table.bin", second)):
         assert server.api("POST", "/api/files", token, files={"file": (name, data)}).status_code == 200
+    server.api("POST", "/api/folders", token, json={"name": "drafts"})
     open_workspace(page, server, token)
 
     expect(page.locator("#shareSelected")).to_be_disabled()
+    page.get_by_label("Select drafts", exact=True).check()  # a folder is selected, but folders are not shared
+    expect(page.locator("#selectionBar")).to_be_visible()
+    expect(page.locator("#shareSelected")).to_be_disabled()
     for name in ("notes.txt", "table.bin"):
-        page.get_by_label(f"Select {name} to share").check()
+        page.get_by_label(f"Select {name}", exact=True).check()
     expect(page.locator("#shareSelected")).to_have_text("Share 2 selected")
     page.click("#shareSelected")
     fields = {"#shareSecret": "open sesame", "#shareLimit": "2", "#shareNoteInput": "The files for Tuesday"}
@@ -157,6 +161,9 @@ def test_a_dropped_connection_on_the_drop_page_retries_and_resumes(new_context, 
     page.goto(request["url"])
     page.fill("#senderName", "Ada")
     page.click("#sessionButton")
+    # Files are chosen once the drop token has arrived (the form shows then); chosen
+    # earlier, the page asks for a session again (test_an_ended_drop_session_…).
+    expect(page.locator("#uploadForm")).to_be_visible()
     dropped = []
 
     def drop_second_chunk_once(route):
@@ -178,12 +185,40 @@ def test_a_dropped_connection_on_the_drop_page_retries_and_resumes(new_context, 
     assert (file["sha256"], file["received"]["uploader_name"]) == (sha256(big.read_bytes()), "Ada")
 
 
+def test_an_ended_drop_session_asks_for_a_new_one_before_sending_anything(new_context, server):
+    """Without a live drop token an upload could only be refused (401): the page asks first."""
+    _, token = server.account()
+    request = server.api("POST", "/api/requests", token, json={"title": "Later"}).json()["data"]
+    page = new_context().new_page()
+    page.goto(request["url"])
+    page.click("#sessionButton")
+    expect(page.locator("#uploadForm")).to_be_visible()
+    page.evaluate("""() => {
+        for (const key of Object.keys(sessionStorage).filter((k) => k.startsWith("drop-session:"))) {
+            const saved = JSON.parse(sessionStorage.getItem(key));
+            sessionStorage.setItem(key, JSON.stringify({ ...saved, expiresAt: Date.now() }));
+        }
+    }""")
+    sent = []
+    page.on("request", lambda r: sent.append(r.method) if "/api/uploads" in r.url else None)
+    page.set_input_files("#fileInput", files=[{"name": "late.txt", "mimeType": "text/plain", "buffer": b"late"}])
+    expect(page.locator("#errorAlert")).to_contain_text("hour to send files is over")
+    expect(page.locator("#sessionForm")).to_be_visible()
+    assert sent == [] and page.locator(".upload-row").count() == 0
+    page.click("#sessionButton")
+    expect(page.locator("#uploadForm")).to_be_visible()
+    page.set_input_files("#fileInput", files=[{"name": "late.txt", "mimeType": "text/plain", "buffer": b"late"}])
+    expect(page.locator(".upload-row .upload-status")).to_have_text("Uploaded.")
+    assert [file["name"] for file in server.files(token)] == ["late.txt"]
+
+
 def test_a_full_request_says_so_clearly(new_context, server):
     _, token = server.account()
     request = server.api("POST", "/api/requests", token, json={"title": "One file", "max_files": 1}).json()["data"]
     page = new_context().new_page()
     page.goto(request["url"])
     page.click("#sessionButton")
+    expect(page.locator("#uploadForm")).to_be_visible()
     page.set_input_files("#fileInput", files=[{"name": "one.txt", "mimeType": "text/plain", "buffer": b"1"}])
     expect(page.locator(".upload-row .upload-status")).to_have_text("Uploaded.")
     page.set_input_files("#fileInput", files=[{"name": "two.txt", "mimeType": "text/plain", "buffer": b"2"}])
