@@ -234,7 +234,8 @@ class ReceiverStream(FixedStreamReceiver):
         return self.received_bytes
 
     def getfile(self):
-        return self.receiver
+        # waitress asks this only as it builds the environ to call the application with
+        return self.receiver.hand_over()
 
     def close(self) -> None:
         self.receiver.close()

@@ -19,7 +19,9 @@ def audit_data_dir(data_dir: Path, check_hashes: bool = True) -> list[str]:
     - no username key twice;
     - every file row has its bytes on disk, of its size (and sha256);
     - every file under ``files/`` has its row (no bytes nobody can reach);
-    - each user's usage counters equal the sum of their rows;
+    - each user's usage counters equal the sum of their rows: live files
+      (``file_count``/``file_bytes``, ``top_files``) and the trash
+      (``trash_files``/``trash_bytes``) apart, and each folder's ``file_count``;
     - every open upload's partial file holds exactly its offset's bytes, and
       every file under ``partial/`` belongs to an upload;
     - ``tmp/`` holds no file (call after a restart: start-up sweeps dead processes' folders).
@@ -43,16 +45,7 @@ def audit_data_dir(data_dir: Path, check_hashes: bool = True) -> list[str]:
         on_disk = {(path.parent.name, path.name) for path in (data_dir / "files").glob("*/*")}
         for owner, file_id in sorted(on_disk - known):
             problems.append(f"files/{owner}/{file_id} has no row")
-        # Live files and the trash are counted apart (the quota bounds both together).
-        for user_id, counted, summed in connection.execute(
-                "SELECT id, file_count || '/' || file_bytes || ' + ' || trash_files || '/' || trash_bytes,"
-                " (SELECT count(*) FILTER (WHERE trashed_at IS NULL) || '/'"
-                "  || coalesce(sum(size) FILTER (WHERE trashed_at IS NULL), 0) || ' + '"
-                "  || count(*) FILTER (WHERE trashed_at IS NOT NULL) || '/'"
-                "  || coalesce(sum(size) FILTER (WHERE trashed_at IS NOT NULL), 0)"
-                " FROM files WHERE files.user_id = users.id) FROM users"):
-            if counted != summed:
-                problems.append(f"user {user_id} counts {counted} files/bytes (+ trash), the rows sum to {summed}")
+        problems += counter_problems(connection)
         uploads = connection.execute("SELECT id, offset, file_id FROM uploads").fetchall()
         for upload_id, offset, file_id in uploads:
             partial = data_dir / "partial" / upload_id
@@ -67,4 +60,32 @@ def audit_data_dir(data_dir: Path, check_hashes: bool = True) -> list[str]:
     leftovers = [path for path in (data_dir / "tmp").rglob("*") if path.is_file()]
     if leftovers:
         problems.append(f"{len(leftovers)} temporary files left in tmp/")
+    return problems
+
+
+# Each counter the triggers keep on users (db.py, migration 10): its column, and
+# what it must equal over the user's file rows. A trashed file counts only toward the trash.
+USER_COUNTERS = [
+    ("file_count", "count(*)", "trashed_at IS NULL"),
+    ("file_bytes", "coalesce(sum(size), 0)", "trashed_at IS NULL"),
+    ("trash_files", "count(*)", "trashed_at IS NOT NULL"),
+    ("trash_bytes", "coalesce(sum(size), 0)", "trashed_at IS NOT NULL"),
+    ("top_files", "count(*)", "trashed_at IS NULL AND folder_id IS NULL"),
+]
+
+
+def counter_problems(connection: sqlite3.Connection) -> list[str]:
+    """Every usage or folder counter that differs from the rows it counts."""
+    problems = []
+    for column, total, which in USER_COUNTERS:
+        for user_id, counted, summed in connection.execute(
+                f"SELECT id, {column}, (SELECT {total} FROM files WHERE files.user_id = users.id AND {which})"
+                " FROM users"):
+            if counted != summed:
+                problems.append(f"user {user_id} has {column} {counted}, the rows sum to {summed}")
+    for folder_id, counted, summed in connection.execute(
+            "SELECT id, file_count, (SELECT count(*) FROM files WHERE files.folder_id = folders.id"
+            " AND trashed_at IS NULL) FROM folders"):
+        if counted != summed:
+            problems.append(f"folder {folder_id} has file_count {counted}, {summed} live files are in it")
     return problems

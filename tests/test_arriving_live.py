@@ -151,6 +151,28 @@ def test_a_second_writer_is_busy_while_a_chunk_arrives(server):
     assert head_offset(url, upload_headers) == len(data)
 
 
+def test_a_chunk_whose_session_ends_while_it_arrives_is_refused_and_keeps_nothing(server):
+    """The Upload-Token was good at the headers and dies with its session before the
+    body ends: the answer is 401, and a refused chunk leaves nothing (unlike a cut-off
+    one), so the owner, logged in again, goes on from the offset before it."""
+    headers = log_in(server, "cutoff05")
+    data = os.urandom(2 * MIB)
+    url, upload_headers = create_upload(server, headers, len(data))
+    connection = send_part_of_patch(server, url, upload_headers, 0, len(data), data[:MIB])
+    try:
+        answer = requests.post(server.url + "/api/logout", headers=headers, timeout=10)
+        assert answer.status_code == 200, answer.text
+        connection.sendall(data[MIB:])
+        status_line = connection.recv(4096).split(b"\r\n", 1)[0]
+        assert status_line.split()[1] == b"401"
+    finally:
+        connection.close()
+    headers = log_in(server, "cutoff05")
+    assert kept_offset(url, headers) == 0
+    assert head_offset(url, headers) == partial_size(server, url) == 0
+    finish_and_check(server, headers, url, headers, data)
+
+
 def test_kill_9_in_the_middle_of_a_patch_loses_nothing_acknowledged(tmp_path):
     data_dir = tmp_path / "data"
     data = os.urandom(6 * MIB)

@@ -129,3 +129,24 @@ def test_it_is_skipped_after_a_clean_stop_and_runs_after_any_other(tmp_path):
     descriptor, needed = reconcile.hold_data_dir(tmp_path)
     os.close(descriptor)
     assert needed is True
+
+
+def test_the_audit_holds_the_trash_apart_from_live_files_and_catches_each_counter_off(app, client, user, services):
+    """A trashed file still has its bytes and counts toward trash_files/trash_bytes only:
+    a sound directory with one audits clean, and any counter that drifts is named."""
+    folder = client.post_json("/api/folders", {"name": "docs"}, headers=user["headers"]).json["data"]["id"]
+    client.post("/api/files", headers=user["headers"], params={"folder_id": folder},
+                upload_files=[("file", "a.txt", b"aaaa")])
+    gone = client.post("/api/files", headers=user["headers"],
+                       upload_files=[("file", "b.txt", b"bb")]).json["data"]["files"][0]["id"]
+    client.delete(f"/api/files/{gone}", headers=user["headers"])
+    usage = client.get("/api/me", headers=user["headers"]).json["data"]["usage"]
+    assert (usage["files"], usage["bytes"], usage["trash_files"], usage["trash_bytes"]) == (1, 4, 1, 2)
+    assert audit_data_dir(services.config.data_dir) == []
+    for drift in ("file_bytes = file_bytes + 1", "trash_files = trash_files + 1", "top_files = top_files + 1"):
+        services.database.execute(f"UPDATE users SET {drift} WHERE id = ?", (user["id"],))
+        (problem,) = audit_data_dir(services.config.data_dir)
+        assert problem.startswith(f"user {user['id']} has {drift.split()[0]} ")
+        reconcile_now(app)
+    services.database.execute("UPDATE folders SET file_count = 0 WHERE id = ?", (folder,))
+    assert audit_data_dir(services.config.data_dir) == [f"folder {folder} has file_count 0, 1 live files are in it"]

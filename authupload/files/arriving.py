@@ -10,7 +10,7 @@ piece of the body as it is read (server.py). A piece is written into the page
 cache and given to the running hashes' threads; nothing here waits for the
 disk, so the other connections the event loop serves do not wait either.
 
-The request then ends one of three ways:
+The request then ends one of four ways:
 
 - complete: the handler (``resumable.append_chunk``, on a worker thread)
   calls ``settle``: the checksum is compared (tus §Checksum), the bytes are
@@ -22,7 +22,11 @@ The request then ends one of three ways:
   that order, then releases the lock; until then the upload is busy (409) and
   ``HEAD`` tells the offset before the cut. A chunk that carries an
   ``Upload-Checksum`` cannot be checked half-way, so none of it is kept;
-- refused mid-way (a full disk): the file is cut back to the recorded offset.
+- refused mid-way (a full disk): the file is cut back to the recorded offset;
+- refused once whole: the application had the body and answered without
+  settling it (the token's session ended while the body arrived: 401). A
+  refusal means nothing was done, so the file is cut back to the recorded
+  offset, as for a failed checksum.
 
 Whatever happens, the recorded offset only moves after an fsync of the bytes
 it counts: a kill -9 at any instant leaves at most unacknowledged bytes past
@@ -107,7 +111,11 @@ class ArrivingChunk(BodyReceiver):
             raise
 
     def close(self) -> None:
-        """Release the upload; an unsettled chunk cut off halfway keeps what arrived, if it may."""
+        """Release the upload; an unsettled chunk cut off halfway keeps what arrived, if it may.
+
+        Unsettled but handed over is no cut-off: the application refused the
+        request, and a refused chunk keeps nothing.
+        """
         with self.close_lock:
             if self.closed:
                 return
@@ -116,7 +124,8 @@ class ArrivingChunk(BodyReceiver):
             self.release()
             return
         self.file.flush()
-        if self.error is None and self.checksum is None and self.file.tell() > self.start:
+        if (self.error is None and self.checksum is None and not self.handed_over
+                and self.file.tell() > self.start):
             keeper.submit(self.keep_arrived)
         else:
             self.file.truncate(self.start)

@@ -56,6 +56,14 @@ class BodyReceiver:
     """
 
     error: HTTPError | None = None
+    # Set when the whole body is here and the application takes it as wsgi.input:
+    # from then on its answer decides what is kept, not a hang-up.
+    handed_over: bool = False
+
+    def hand_over(self) -> "BodyReceiver":
+        """The body is complete and becomes ``wsgi.input``: the application's to accept or refuse."""
+        self.handed_over = True
+        return self
 
     def write(self, data: bytes) -> None:
         raise NotImplementedError
