@@ -2,11 +2,14 @@
 """Take screenshots of every page for the README: desktop (1280 wide) and phone
 (375 wide), in English, Simplified and Traditional Chinese, into docs/screenshots/.
 
-    python scripts/screenshots.py [--out docs/screenshots] [--pages register login welcome security]
+    python scripts/screenshots.py [--out docs/screenshots]
+                                  [--pages register login welcome security admin share drop]
 
 It starts its own ``serve.py`` on a free loopback port with a temporary data
-directory, creates a demo account with a few files and one unfinished upload
-through the API, and drives
+directory, makes an admin account with ``python -m authupload users add`` (the
+way an operator makes the first one), creates a demo account with a few files,
+one unfinished upload, a password-protected share and an upload request through
+the API, and drives
 Debian's Chromium (/usr/bin/chromium) with Playwright. Chinese text needs a CJK
 font (apt-get install fonts-wqy-microhei), or it is drawn as empty boxes.
 """
@@ -32,8 +35,10 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("AUTHUPLOAD_CHROMIUM", "/usr/bin/chromium")
 USERNAME = "alice2024"
 PASSWORD = "correct horse battery"
+ADMIN_NAME = "operator"
+SHARE_PASSWORD = "lighthouse"
 MIB = 1024 * 1024
-PAGES = ["register", "login", "welcome", "security"]
+PAGES = ["register", "login", "welcome", "security", "admin", "share", "drop"]
 
 VIEWPORTS = {
     "desktop": {"viewport": {"width": 1280, "height": 800}},
@@ -54,6 +59,14 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def make_admin(data_dir: Path) -> None:
+    """The first admin, from the command line beside the running server (which made
+    the data directory): the way an operator makes the first one."""
+    subprocess.run([sys.executable, "-m", "authupload", "users", "add", ADMIN_NAME, "--admin",
+                    "--password-stdin", "--data-dir", str(data_dir)],
+                   cwd=ROOT, input=PASSWORD + "\n", text=True, check=True, stdout=subprocess.DEVNULL)
 
 
 def start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
@@ -103,6 +116,85 @@ def abandon_an_upload(url: str, token: str) -> None:
     created.raise_for_status()
     requests.patch(url + created.headers["Location"], data=os.urandom(6 * MIB), timeout=30, headers={
         **tus, "Content-Type": "application/offset+octet-stream", "Upload-Offset": "0"}).raise_for_status()
+
+
+def login(url: str, username: str) -> str:
+    answer = requests.post(f"{url}/api/login", json={"username": username, "password": PASSWORD}, timeout=10)
+    answer.raise_for_status()
+    return answer.json()["data"]["access_token"]
+
+
+def admin_demo(url: str) -> str:
+    """A few more accounts, one of them disabled, and an invite: the admin page's
+    tables and audit log have something to show. Returns the admin's token."""
+    token = login(url, ADMIN_NAME)
+    bearer = {"Authorization": f"Bearer {token}"}
+    for username, extra in [("bobsmith", {"quota_bytes": 2 * 1024 * MIB}), ("王小明2026", {}), ("carol1990", {})]:
+        created = requests.post(f"{url}/api/admin/users", headers=bearer, timeout=10,
+                                json={"username": username, "password": PASSWORD, **extra})
+        created.raise_for_status()
+    login(url, "bobsmith")
+    carol = created.json()["data"]["id"]
+    requests.patch(f"{url}/api/admin/users/{carol}", headers=bearer, json={"disabled": True},
+                   timeout=10).raise_for_status()
+    requests.post(f"{url}/api/admin/invites", headers=bearer, json={"uses": 5, "expires_in": 3 * 86400},
+                  timeout=10).raise_for_status()
+    return token
+
+
+def share_link(url: str, token: str) -> str:
+    """A share of the demo account's report and photo, with a password and a note."""
+    bearer = {"Authorization": f"Bearer {token}"}
+    files = requests.get(f"{url}/api/files", headers=bearer, timeout=10).json()["data"]["files"]
+    answer = requests.post(f"{url}/api/shares", headers=bearer, timeout=10, json={
+        "file_ids": [file["id"] for file in files if file["name"] in {DEMO_FILES[0][0], DEMO_FILES[1][0]}], "password": SHARE_PASSWORD, "max_downloads": 10,
+        "note": "The report and the photo from the trip. The password is the one we agreed on."})
+    answer.raise_for_status()
+    return answer.json()["data"]["url"]
+
+
+def request_link(url: str, token: str) -> str:
+    """An upload request: someone without an account may send up to 10 files."""
+    answer = requests.post(f"{url}/api/requests", headers={"Authorization": f"Bearer {token}"}, timeout=10,
+                           json={"title": "Photos from the wedding", "max_files": 10, "max_bytes": 500 * MIB,
+                                 "note": "Send me your best photos, originals please: no need to make them smaller."})
+    answer.raise_for_status()
+    return answer.json()["data"]["url"]
+
+
+def shoot_admin(page, url: str, token: str, path: Path) -> None:
+    page.goto(f"{url}/login.html")
+    page.evaluate("token => localStorage.setItem('token', token)", token)
+    page.goto(f"{url}/admin.html")
+    page.wait_for_selector("#userRows tr")
+    page.wait_for_selector("#inviteList li")
+    page.wait_for_selector("#eventRows tr")
+    page.screenshot(path=path, full_page=True)
+
+
+def shoot_share(page, share_url: str, path: Path) -> None:
+    """The share page after the visitor typed the password: the files and the ZIP button."""
+    page.goto(share_url)
+    page.fill("#sharePassword", SHARE_PASSWORD)
+    page.click("#unlockButton")
+    page.wait_for_selector("#sharedFiles li")
+    page.mouse.move(0, 0)  # the pointer left on the unlock button would hover what took its place
+    page.screenshot(path=path, full_page=True)
+
+
+def shoot_drop(page, drop_url: str, path: Path, photo: Path) -> None:
+    """The drop page after the sender gave a name and sent one photo."""
+    page.goto(drop_url)
+    page.fill("#senderName", "Li Wei")
+    page.click("#sessionButton")
+    page.wait_for_selector("#uploadForm:not([hidden])")
+    page.set_input_files("#fileInput", str(photo))
+    page.wait_for_selector(".upload-row.is-done", timeout=30_000)
+    # The bar eases to each new width over 0.2 s (app.css). Playwright's animations="disabled"
+    # does not reach a <progress> bar's inner part and the page's CSP refuses an injected
+    # style, so let the transition end, or the shot shows "100%" under a bar short of it.
+    page.wait_for_timeout(500)
+    page.screenshot(path=path, full_page=True)
 
 
 def shoot_register(page, url: str, path: Path) -> None:
@@ -179,10 +271,16 @@ def main() -> None:
         scratch = Path(scratch)
         upload = scratch / "team-video.mp4"
         upload.write_bytes(os.urandom(24 * MIB))
+        photo = scratch / "first-dance.jpg"
+        photo.write_bytes(os.urandom(MIB))
         process, url = start_server(scratch / "data")
         try:
+            make_admin(scratch / "data")
             token = demo_account(url)
             sign_in_elsewhere(url)
+            admin_token = admin_demo(url)
+            share_url = share_link(url, token)
+            drop_url = request_link(url, token)
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
                 for lang, (locale, time_zone) in LANGUAGES.items():
@@ -198,6 +296,12 @@ def main() -> None:
                             shoot_welcome(page, url, token, args.out / f"welcome-{form}-{lang}.png", upload)
                         if "security" in args.pages:
                             shoot_security(page, url, token, args.out / f"security-{form}-{lang}.png")
+                        if "admin" in args.pages:
+                            shoot_admin(page, url, admin_token, args.out / f"admin-{form}-{lang}.png")
+                        if "share" in args.pages:
+                            shoot_share(page, share_url, args.out / f"share-{form}-{lang}.png")
+                        if "drop" in args.pages:
+                            shoot_drop(page, drop_url, args.out / f"drop-{form}-{lang}.png", photo)
                         context.close()
                         print(f"{lang} {form}: done")
                 browser.close()
