@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 
@@ -126,3 +127,27 @@ def test_paths_outside_api_go_to_the_fallback(app):
     router = Router([], app.services, lambda request: Response(200, [("Content-Type", "text/plain"),
                                                                     ("Content-Length", "4")], [b"page"]))
     assert validated_client(router).get("/anything").body == b"page"
+
+
+def linear_match(routes, method, path):
+    """What the router must answer: the first route of the table whose pattern and method fit."""
+    for route in routes:
+        found = route.regex.match(path)
+        if found and (route.method == method or (method == "HEAD" and route.method == "GET")):
+            return route, found.groupdict()
+    return None
+
+
+def test_routes_indexed_by_shape_answer_exactly_as_trying_every_route_in_order():
+    from authupload.app import ROUTES
+    router = Router(ROUTES, services=None, fallback=None)
+    paths = {re.sub(r"\{\w+\}", "x1", route.pattern) for route in ROUTES}
+    paths |= {"/api", "/api/", "/api/files/x1/extra", "/api/x1", "/api/admin/users/x1/x1/x1"}
+    for path in sorted(paths):
+        for method in ("GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS", "PUT"):
+            expected = linear_match(ROUTES, method, path)
+            try:
+                actual = router.match(method, path)
+            except HTTPError:
+                actual = None
+            assert actual == expected, (method, path)

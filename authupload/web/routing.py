@@ -54,6 +54,16 @@ class Route:
         return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.pattern) + "$")
 
 
+SHAPE_SEGMENTS = 3  # "", "api" and the resource name: what tells the routes apart
+
+
+def route_shape(pattern: str) -> tuple:
+    """(segment count, leading literal segments) of a pattern; None for the second when they hold a variable."""
+    segments = pattern.split("/")
+    leading = tuple(segments[:SHAPE_SEGMENTS])
+    return len(segments), (None if any("{" in segment for segment in leading) else leading)
+
+
 class Router:
     """A WSGI application that dispatches to the routes' handlers."""
 
@@ -61,7 +71,14 @@ class Router:
         self.routes = routes
         self.services = services
         self.fallback = fallback  # everything outside /api/: the static pages
-        self._compiled = [(route, route.regex) for route in routes]
+        # Routes by shape, so a request tries only the few patterns that could
+        # match it rather than all sixty: a variable matches exactly one segment,
+        # so a path can only match a pattern with as many segments, and the same
+        # literal first segments ("/api/files/…"). Patterns with a variable among
+        # those first segments are tried for every path of their length.
+        self._by_shape: dict[tuple, list[tuple[int, Route, re.Pattern]]] = {}
+        for order, route in enumerate(routes):
+            self._by_shape.setdefault(route_shape(route.pattern), []).append((order, route, route.regex))
 
     def __call__(self, environ, start_response):
         request = Request(environ, self.services)
@@ -117,7 +134,10 @@ class Router:
     def match(self, method: str, path: str) -> tuple[Route, dict]:
         """The route for ``method`` and ``path``, or the 404/405 that explains why there is none."""
         allowed = []
-        for route, regex in self._compiled:
+        segments = path.split("/")
+        candidates = sorted(self._by_shape.get((len(segments), tuple(segments[:SHAPE_SEGMENTS])), [])
+                            + self._by_shape.get((len(segments), None), []), key=lambda entry: entry[0])
+        for _, route, regex in candidates:  # in table order, as if every route were tried
             found = regex.match(path)
             if found is None:
                 continue
