@@ -46,9 +46,9 @@ def test_revoked_token_leads_to_login_on_the_next_request(page, server):
     open_workspace(page, server, token)
     # The same session logs out elsewhere (another tab, device, or the API).
     assert server.api("POST", "/api/logout", token).status_code == 200
-    # The refresh asks for /api/me, /api/files and /api/uploads at once; whichever
-    # 401 comes first sends the page away (and may cancel the other requests).
-    with page.expect_response(lambda r: re.search(r"/api/(me|files|uploads)(\?|$)", r.url)) as answer:
+    # The refresh asks for /api/me, the folder, its files and /api/uploads at once;
+    # whichever 401 comes first sends the page away (and may cancel the others).
+    with page.expect_response(lambda r: re.search(r"/api/(me|files|folders/\w+|uploads)(\?|$)", r.url)) as answer:
         page.click("#refreshButton")
     assert answer.value.status == 401
     page.wait_for_url(re.compile(r"/login\.html\?reason=token_revoked"))
