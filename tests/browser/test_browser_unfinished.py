@@ -52,9 +52,8 @@ def test_an_abandoned_upload_is_resumed_with_the_same_file(page, server, tmp_pat
     expect(row.locator(".unfinished-expires")).to_contain_text("Kept until")
 
     # By keyboard: the button opens the file chooser.
-    row.get_by_role("button", name="Resume holiday.mov: choose the same file again").focus()
     with page.expect_file_chooser(timeout=30_000) as chooser:
-        page.keyboard.press("Enter")
+        row.get_by_role("button", name="Resume holiday.mov: choose the same file again").press("Enter")
     chooser.value.set_files(str(other))
     expect(row.locator(".upload-status")).to_have_text("That is not the same file: choose “holiday.mov” (3 MiB).")
     assert unfinished_ids(server, token) == [upload_id]  # nothing was sent
@@ -98,3 +97,16 @@ def test_an_upload_this_page_is_sending_is_not_listed_as_unfinished(page, server
         page.locator("#refreshButton").click()
     expect(page.locator("#unfinishedUploads")).to_be_hidden()  # …but it is not abandoned
     expect(page.locator("#uploadList .upload-row")).to_have_class(re.compile(r"\bis-active\b"))
+
+
+def test_a_redraw_of_the_list_keeps_the_keyboard_on_its_button(page, server, tmp_path):
+    _, token = server.account()
+    upload_id = abandon(server, token, make_file(tmp_path, "left.bin", 2 * MIB), 1 * MIB)
+    open_workspace(page, server, token)
+    resume = page.locator(f"#unfinishedUploads [data-upload-id='{upload_id}'] .resume-button")
+    resume.focus()
+    # Starting another upload redraws the unfinished list (it hides the ones being sent).
+    page.set_input_files("#fileInput", str(make_file(tmp_path, "new.txt", 10)))
+    expect(page.locator("#uploadList .upload-row", has_text="new.txt")).to_be_visible()
+    expect(resume).to_be_focused()
+

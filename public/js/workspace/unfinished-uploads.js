@@ -38,9 +38,21 @@ export function hideUploadsInProgress() {
   render();
 }
 
+const ROW_BUTTONS = [".resume-button", ".discard-button"];
+
 function render() {
-  $("unfinishedList").replaceChildren(...unfinished.uploads.map(unfinishedRow));
+  const list = $("unfinishedList");
+  // A refresh redraws the rows while a person may be on one of their buttons:
+  // put the keyboard back on the same button of the same upload, or the next
+  // Enter would go nowhere.
+  const focused = list.contains(document.activeElement) ? document.activeElement : null;
+  const focusedId = focused?.closest("[data-upload-id]")?.dataset.uploadId;
+  const focusedButton = ROW_BUTTONS.find((selector) => focused?.matches(selector));
+  list.replaceChildren(...unfinished.uploads.map(unfinishedRow));
   $("unfinishedUploads").hidden = unfinished.uploads.length === 0;
+  if (focusedId && focusedButton) {
+    list.querySelector(`[data-upload-id="${CSS.escape(focusedId)}"] ${focusedButton}`)?.focus();
+  }
 }
 
 /** One row: name (textContent: a name is whatever the uploader chose), size,
