@@ -122,7 +122,7 @@ def test_a_failing_handler_in_the_real_stack_is_a_generic_500_envelope_and_logge
 
 
 def test_a_database_failure_during_token_checks_is_a_500_envelope(app, client, user, monkeypatch, caplog):
-    def locked(token):
+    def locked(token, note_activity=True):
         raise sqlite3.OperationalError("database is locked")
 
     monkeypatch.setattr(app.services.tokens, "verify", locked)

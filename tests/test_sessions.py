@@ -298,3 +298,16 @@ def test_a_database_upgraded_with_events_counts_each_accounts_own(make_config, t
     database = create_app(make_config(data_dir=data_dir)).services.database
     counts = dict(database.execute("SELECT username, event_count FROM users").fetchall())
     assert counts == {"alice123": 3, "bobby123": 1}
+
+
+def test_the_check_before_a_body_is_read_never_writes_last_seen(app, client, auth, clock):
+    """early.py verifies on waitress's event-loop thread: it must not wait for the write lock."""
+    user = auth.new_user()
+    claims = app.services.tokens.verify(user["token"])
+    clock.advance(120)
+    seen = "SELECT last_seen_at FROM sessions WHERE id = ?"
+    before = app.services.database.execute(seen, (claims["sid"],)).fetchone()[0]
+    app.services.tokens.verify(user["token"], note_activity=False)
+    assert app.services.database.execute(seen, (claims["sid"],)).fetchone()[0] == before
+    app.services.tokens.verify(user["token"])
+    assert app.services.database.execute(seen, (claims["sid"],)).fetchone()[0] == before + 120

@@ -41,7 +41,7 @@ def start_session(connection: sqlite3.Connection, user_id: int, now: float, addr
     return session_id
 
 
-def note_activity(database, session_id: str, last_seen_at: float, now: float) -> None:
+def record_activity(database, session_id: str, last_seen_at: float, now: float) -> None:
     """Move ``last_seen_at`` forward, at most once a minute per session."""
     if now - last_seen_at >= LAST_SEEN_RESOLUTION_SECONDS:
         database.execute("UPDATE sessions SET last_seen_at = ? WHERE id = ?", (now, session_id))

@@ -38,7 +38,7 @@ from pathlib import Path
 import jwt
 
 from ..web.http import unauthorized
-from .sessions import note_activity
+from .sessions import record_activity
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["sub", "name", "iat", "exp", "jti", "purpose", "ver", "acct"]
@@ -114,10 +114,12 @@ class TokenService:
         }
         return jwt.encode(claims, self.key, algorithm=ALGORITHM)
 
-    def verify(self, token: str) -> dict:
+    def verify(self, token: str, note_activity: bool = True) -> dict:
         """The claims of a valid, live token; else a 401 saying why.
 
         The caller still checks ``claims["purpose"]`` against what it serves.
+        ``note_activity=False`` makes it read-only (no ``last_seen_at`` write),
+        for a caller that must never wait on the database's write lock.
         """
         claims = dict(self._signed_claims(token))  # a copy: the cached one stays pristine
         if claims["exp"] <= self.clock():
@@ -140,7 +142,8 @@ class TokenService:
         if "sid" in claims or claims["purpose"] == ACCESS:
             if live["last_seen_at"] is None:
                 raise unauthorized("token_revoked")
-            note_activity(self.database, claims["sid"], live["last_seen_at"], self.clock())
+            if note_activity:
+                record_activity(self.database, claims["sid"], live["last_seen_at"], self.clock())
         return claims
 
     def _decode(self, token: str) -> dict:

@@ -95,7 +95,11 @@ class BodyGate:
             if route.body in ("json", "optional json") and request.content_length > request.app.config.max_json_bytes:
                 raise HTTPError(413, "body_too_large")
             if route.auth:
-                verdict = bearer_verdict(environ, self.tokens)
+                # Read-only here: this runs on waitress's event-loop thread, which
+                # serves every connection and must never wait for SQLite's write
+                # lock; the bearer middleware notes the session's activity later,
+                # on a worker thread, when the request is dispatched.
+                verdict = bearer_verdict(environ, self.tokens, note_activity=False)
                 if verdict is not None:
                     environ[BEARER_VERDICT] = verdict
                 self.router.authorize(request, route)

@@ -233,10 +233,11 @@ def bearer(app, tokens):
     return verified
 
 
-def bearer_verdict(environ, tokens) -> BearerVerdict | None:
+def bearer_verdict(environ, tokens, note_activity: bool = True) -> BearerVerdict | None:
     """What this request's ``Authorization`` header proves; None if it sends none.
 
-    Also asked before a body is read (early.py), so both get the same answer.
+    Also asked before a body is read (early.py), so both get the same answer;
+    there ``note_activity=False`` keeps the check read-only (tokens.verify).
     """
     header = environ.get("HTTP_AUTHORIZATION", "")
     if not header:
@@ -245,7 +246,7 @@ def bearer_verdict(environ, tokens) -> BearerVerdict | None:
     try:
         if scheme.lower() != "bearer" or not token.strip():
             raise unauthorized("token_missing")  # another scheme is no bearer token
-        return BearerVerdict(claims=tokens.verify(token.strip()))
+        return BearerVerdict(claims=tokens.verify(token.strip(), note_activity=note_activity))
     except HTTPError as error:
         return BearerVerdict(refusal=error)
     except Exception:  # e.g. the database failing: still an envelope, from the router
