@@ -376,6 +376,12 @@ MIGRATIONS = [
         WHERE id = NEW.received_request_id;
     END;
     """,
+    # 12: every file's CRC-32, computed with its sha256 while it is uploaded (files/hashing.py):
+    # with it, a ZIP is only headers around files sent as they are (files/zipstream.py).
+    # NULL for a file stored before: its first ZIP computes it and keeps it (files/archive.py).
+    """
+    ALTER TABLE files ADD COLUMN crc32 INTEGER;
+    """,
 ]
 
 

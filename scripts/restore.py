@@ -34,7 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from authupload.db import MIGRATIONS  # noqa: E402
-from authupload.files.hashing import file_sha256  # noqa: E402
+from authupload.files.hashing import file_digest  # noqa: E402
 
 DB_NAME = "authupload.db"
 KEY_NAME = "secret.key"
@@ -70,7 +70,7 @@ def verify(data_dir: Path, remove_orphans: bool = False) -> tuple[list[str], lis
             problems.append(f"files/{user_id}/{file_id}: listed but missing")
         elif path.stat().st_size != size:
             problems.append(f"files/{user_id}/{file_id}: {path.stat().st_size} bytes, the row says {size}")
-        elif file_sha256(path) != sha256:
+        elif file_digest(path).hexdigest() != sha256:
             problems.append(f"files/{user_id}/{file_id}: content differs from its SHA-256")
     notes.append(f"{len(rows)} files checked")
     files_dir = data_dir / "files"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from authupload.files.hashing import file_sha256
+from authupload.files.hashing import file_digest
 
 
 def audit_data_dir(data_dir: Path, check_hashes: bool = True) -> list[str]:
@@ -35,12 +35,17 @@ def audit_data_dir(data_dir: Path, check_hashes: bool = True) -> list[str]:
             "SELECT count(*) FROM (SELECT username_key FROM users GROUP BY 1 HAVING count(*) > 1)").fetchone()[0]
         if duplicates:
             problems.append(f"{duplicates} usernames exist twice")
-        for user_id, file_id, size, sha256 in connection.execute("SELECT user_id, id, size, sha256 FROM files"):
+        rows = connection.execute("SELECT user_id, id, size, sha256, crc32 FROM files")
+        for user_id, file_id, size, sha256, crc32 in rows:
             path = data_dir / "files" / str(user_id) / file_id
             if not path.is_file() or path.stat().st_size != size:
                 problems.append(f"file row {file_id} has no whole file on disk")
-            elif check_hashes and file_sha256(path) != sha256:
-                problems.append(f"file {file_id} does not match its sha256")
+            elif check_hashes:
+                digest = file_digest(path)
+                if digest.hexdigest() != sha256:
+                    problems.append(f"file {file_id} does not match its sha256")
+                if crc32 is not None and digest.crc32 != crc32:  # NULL: stored before CRC-32s were kept
+                    problems.append(f"file {file_id} does not match its CRC-32")
         known = {(str(user_id), file_id) for user_id, file_id in connection.execute("SELECT user_id, id FROM files")}
         on_disk = {(path.parent.name, path.name) for path in (data_dir / "files").glob("*/*")}
         for owner, file_id in sorted(on_disk - known):

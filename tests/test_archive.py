@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
+import zlib
 
 import pytest
 
@@ -124,3 +125,18 @@ def test_a_big_file_streams_through_the_zip_unchanged(client, user, app):
     (file,) = forms.upload(client, user, ("big.bin", data)).json["data"]["files"]
     files = unzip(client, archive_link(client, user, file_ids=[file["id"]])["url"])
     assert hashlib.sha256(files["big.bin"]).hexdigest() == file["sha256"]
+
+
+def test_an_upload_stores_the_crc32_every_zip_declares(client, user, app):
+    data = bytes(range(256)) * 1000
+    (file,) = forms.upload(client, user, ("c.bin", data)).json["data"]["files"]
+    assert app.services.storage.find(user["id"], file["id"])["crc32"] == zlib.crc32(data)
+
+
+def test_a_file_stored_before_crc32s_were_kept_gets_one_at_its_first_zip(client, user, app):
+    """Migration 12 leaves older files' crc32 NULL: the first ZIP reads the file once and keeps the value."""
+    data = b"from an older release" * 5000
+    (file,) = forms.upload(client, user, ("old.txt", data)).json["data"]["files"]
+    app.services.database.execute("UPDATE files SET crc32 = NULL WHERE id = ?", (file["id"],))
+    assert unzip(client, archive_link(client, user, file_ids=[file["id"]])["url"]) == {"old.txt": data}
+    assert app.services.storage.find(user["id"], file["id"])["crc32"] == zlib.crc32(data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import zlib
 import io
 import threading
 from email.utils import parsedate_to_datetime
@@ -14,7 +15,7 @@ import webtest
 from authupload import create_app, i18n
 from authupload.files import open_uploads, resumable
 from authupload.files.open_uploads import RunningHashes
-from authupload.files.hashing import BackgroundSha256
+from authupload.files.hashing import BackgroundHash
 from authupload.web.http import iso_time as iso
 from support import Auth, assert_error, validated_client
 
@@ -69,6 +70,7 @@ def stored_bytes(app, user, file_id: str) -> bytes:
     row = app.services.storage.find(user["id"], file_id)
     data = app.services.storage.path_of(user["id"], file_id).read_bytes()
     assert row["sha256"] == hashlib.sha256(data).hexdigest()
+    assert row["crc32"] == zlib.crc32(data)  # what a ZIP of it declares (files/zipstream.py)
     return data
 
 
@@ -317,8 +319,8 @@ def upload_id_of(location: str) -> str:
 
 def refuse_to_reread(monkeypatch):
     def reread(path, chunk_bytes):
-        raise AssertionError("the whole file was read again for its sha256")
-    monkeypatch.setattr(open_uploads, "file_sha256", reread)
+        raise AssertionError("the whole file was read again for its checksums")
+    monkeypatch.setattr(open_uploads, "file_digest", reread)
 
 
 def test_completion_uses_the_running_hash_of_the_accepted_chunks(tus, app, user, monkeypatch):
@@ -368,7 +370,7 @@ def test_a_running_hash_is_believed_only_at_the_offset_it_was_saved_at():
 def test_running_hashes_are_bounded_and_drop_the_least_recently_saved():
     hashes = RunningHashes(max_entries=2)
     for upload_id in ("a", "b", "a", "c"):  # the second "a" makes it the most recently saved
-        hashes.save(upload_id, 1, BackgroundSha256(hashlib.sha256(b"x")))
+        hashes.save(upload_id, 1, BackgroundHash(hashlib.sha256(b"x")))
     assert list(hashes.entries) == ["a", "c"]
 
 

@@ -3,11 +3,13 @@ racing download completions, a ZIP cut off halfway, and the access log."""
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import sqlite3
 import threading
 import time
+import zipfile
 from urllib.parse import urlsplit
 
 import pytest
@@ -145,7 +147,8 @@ def test_racing_completions_count_exactly_max_downloads(server):
 
 def test_a_zip_cut_off_halfway_counts_nothing_and_leaves_nothing(server):
     headers = owner_headers(server, "zipcut01")
-    file, share, token = shared(server, headers, os.urandom(24 * MIB))
+    data = os.urandom(24 * MIB)
+    file, share, token = shared(server, headers, data)
     before = sorted(p for p in server.data_dir.rglob("*"))
     with requests.get(f"{server.url}/api/public/shares/{token}/zip", stream=True, timeout=30) as answer:
         assert answer.status_code == 200
@@ -158,6 +161,8 @@ def test_a_zip_cut_off_halfway_counts_nothing_and_leaves_nothing(server):
     assert after == before  # no temporary file, nothing new on disk
     whole = requests.get(f"{server.url}/api/public/shares/{token}/zip", timeout=60)
     assert len(whole.content) == int(whole.headers["Content-Length"])
+    with zipfile.ZipFile(io.BytesIO(whole.content)) as zipped:  # sent by waitress's file wrapper
+        assert zipped.testzip() is None and [zipped.read(name) for name in zipped.namelist()] == [data]
     deadline = time.monotonic() + 5
     while downloads_of(server, headers, share) < 1 and time.monotonic() < deadline:
         time.sleep(0.05)

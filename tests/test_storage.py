@@ -3,13 +3,13 @@ quota arithmetic, debris removal at start, and the all-or-nothing commit."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 
 import pytest
 
 from authupload import create_app
 from authupload.web.http import HTTPError
+from authupload.files.hashing import FileDigest
 from authupload.files.storage import StagedFile, clean_content_type, clean_filename
 
 
@@ -96,7 +96,9 @@ def new_user_id(app, name="storageuser") -> int:
 def stage(storage, data: bytes, name: str = "f.bin") -> StagedFile:
     path = storage.new_temp_path()
     path.write_bytes(data)
-    return StagedFile(path, name, len(data), hashlib.sha256(data).hexdigest(), "application/octet-stream")
+    digest = FileDigest()
+    digest.update(data)
+    return StagedFile(path, name, len(data), digest, "application/octet-stream")
 
 
 def test_temp_files_left_by_a_crash_are_removed_at_start(make_config):

@@ -14,8 +14,11 @@ rows, say), so an upgrade path is tested the day it is written.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import shutil
+import zipfile
+import zlib
 from pathlib import Path
 
 import jwt
@@ -228,3 +231,30 @@ def test_an_upgraded_file_is_shared_and_downloaded_through_its_link(upgraded):
     token = share["url"].rsplit("/", 1)[1]
     body = client.get(f"/api/public/shares/{token}/files/{file['id']}").body
     assert hashlib.sha256(body).hexdigest() == file["sha256"]
+
+
+# --- migration 12: CRC-32s kept for ZIPs ---------------------------------------------------
+
+
+@pytest.mark.parametrize("username", list(MANIFEST["accounts"]))
+def test_old_files_zip_with_their_bytes_and_keep_the_crc32_their_first_zip_computed(upgraded, username):
+    """An upgraded file has no CRC-32 yet: its first ZIP reads it once, and the value stays with the row."""
+    app, client = upgraded
+    headers = log_in(client, username)
+    expected = MANIFEST["accounts"][username]["files"]
+    database = app.services.database
+    ids = [file["id"] for file in expected]
+    assert all(database.execute("SELECT crc32 FROM files WHERE id = ?", (file_id,)).fetchone()[0] is None
+               for file_id in ids)
+    if not ids:
+        return
+    url = client.post_json("/api/archive", {"file_ids": ids}, headers=headers).json["data"]["url"]
+    with zipfile.ZipFile(io.BytesIO(client.get(url).body)) as zipped:
+        assert zipped.testzip() is None  # every CRC declared matches the bytes
+        assert sorted(hashlib.sha256(zipped.read(name)).hexdigest() for name in zipped.namelist()) == \
+            sorted(file["sha256"] for file in expected)
+    for file_id in ids:
+        path = app.services.storage.path_of(database.execute("SELECT user_id FROM files WHERE id = ?",
+                                                             (file_id,)).fetchone()[0], file_id)
+        kept = database.execute("SELECT crc32 FROM files WHERE id = ?", (file_id,)).fetchone()[0]
+        assert kept == zlib.crc32(path.read_bytes())

@@ -10,7 +10,7 @@ import webtest
 
 from authupload import create_app
 from authupload.files import hashing
-from authupload.files.hashing import BackgroundSha256
+from authupload.files.hashing import BackgroundHash
 
 import forms
 from support import Auth, assert_error, validated_client
@@ -356,7 +356,7 @@ def test_me_counts_files_and_bytes(client, user):
 
 def test_the_background_sha256_equals_hashlib_chunk_for_chunk():
     chunks = [bytes([n]) * size for n, size in enumerate([1, 5000, 1 << 20, 3, 70000, 1 << 20])]
-    background = BackgroundSha256()
+    background = BackgroundHash()
     for chunk in chunks[:3]:
         background.update(chunk)
     halfway = background.copy()  # independent from here on, as hashlib's copy
@@ -368,7 +368,7 @@ def test_the_background_sha256_equals_hashlib_chunk_for_chunk():
 
 def test_the_background_sha256_holds_a_bounded_queue_of_unhashed_bytes():
     chunks = [bytes([n]) * (1 << 20) for n in range(40)]
-    background = BackgroundSha256()
+    background = BackgroundHash()
     for chunk in chunks:
         background.update(chunk)  # the event loop's call: it waits only past the bound
         assert background.queued_bytes <= hashing.MAX_QUEUED_BYTES + len(chunk)

@@ -1,4 +1,4 @@
-"""The streaming ZIP writer: readable by Python's zipfile and Info-ZIP's unzip, exact length, ZIP64."""
+"""The ZIP as a file: readable by Python's zipfile and Info-ZIP's unzip, exact length, seekable, ZIP64."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ import shutil
 import struct
 import subprocess
 import zipfile
+import zlib
 
 import pytest
 
 from authupload.files import zipstream
-from authupload.files.zipstream import ZipMember, ZipSourceChanged, stream_zip, unique_names, zip_length
+from authupload.files.zipstream import ZipArchive, ZipMember, ZipSourceChanged, unique_names
 
 UNZIP = shutil.which("unzip")
 MODIFIED_AT = calendar.timegm((2024, 5, 17, 13, 45, 31))
@@ -22,11 +23,24 @@ MODIFIED_AT = calendar.timegm((2024, 5, 17, 13, 45, 31))
 def member(tmp_path, name, content: bytes, modified_at=MODIFIED_AT) -> ZipMember:
     path = tmp_path / f"blob-{len(list(tmp_path.iterdir()))}"
     path.write_bytes(content)
-    return ZipMember(name, str(path), len(content), modified_at)
+    return ZipMember(name, str(path), len(content), modified_at, zlib.crc32(content))
+
+
+def read_in_chunks(archive: ZipArchive, chunk_bytes: int):
+    while chunk := archive.read(chunk_bytes):
+        yield chunk
 
 
 def archive_bytes(members, chunk_bytes=64 * 1024) -> bytes:
-    return b"".join(stream_zip(members, chunk_bytes))
+    archive = ZipArchive(members)
+    try:
+        return b"".join(read_in_chunks(archive, chunk_bytes))
+    finally:
+        archive.close()
+
+
+def zip_length(members) -> int:
+    return ZipArchive(members).length
 
 
 def unzip_test(archive_path) -> None:
@@ -92,9 +106,32 @@ def test_the_same_archive_whatever_the_chunk_size(sample):
     assert archive_bytes(sample, chunk_bytes=10**7) == reference
 
 
-def test_chunks_never_exceed_the_chunk_size_so_memory_stays_bounded(sample):
-    file_chunks = [piece for piece in stream_zip(sample, 4096)][:-1]  # the central directory is one piece
-    assert max(len(piece) for piece in file_chunks) <= 4096
+def test_reads_never_exceed_the_size_asked_so_memory_stays_bounded(sample):
+    chunks = list(read_in_chunks(ZipArchive(sample), 4096))
+    assert max(len(chunk) for chunk in chunks) <= 4096
+
+
+def test_a_read_never_exceeds_its_bound_whatever_is_asked(sample):
+    """waitress asks for a socket buffer's worth (up to 4 MiB); memory per read stays at the bound."""
+    reference = archive_bytes(sample)
+    archive = ZipArchive(sample, max_read_bytes=1000)
+    chunks = list(read_in_chunks(archive, 10**7))
+    assert max(len(chunk) for chunk in chunks) == 1000 and b"".join(chunks) == reference
+
+
+def test_seeking_reads_the_same_bytes_as_reading_through(sample):
+    """What waitress does with a file wrapper: read, seek back, seek forward by what was sent."""
+    reference = archive_bytes(sample)
+    archive = ZipArchive(sample)
+    for position in (0, 5, 100, 200_050, len(reference) - 30, len(reference) - 1):
+        archive.seek(position)
+        assert archive.read(40) == reference[position:position + 40]
+    archive.seek(0, os.SEEK_END)
+    assert archive.tell() == len(reference) and archive.read(10) == b""
+    archive.seek(-22, os.SEEK_END)
+    archive.seek(2, os.SEEK_CUR)
+    assert archive.read() == reference[-20:]
+    archive.close()
 
 
 def test_an_empty_archive_is_a_valid_zip():
@@ -106,7 +143,7 @@ def test_a_file_shorter_than_announced_stops_the_stream(tmp_path):
     path = tmp_path / "shrunk"
     path.write_bytes(b"12345")
     with pytest.raises(ZipSourceChanged):
-        archive_bytes([ZipMember("a", str(path), 10, MODIFIED_AT)])
+        archive_bytes([ZipMember("a", str(path), 10, MODIFIED_AT, 0)])
 
 
 def descriptors_open_on(folder) -> int:
@@ -121,12 +158,17 @@ def descriptors_open_on(folder) -> int:
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
-def test_closing_the_stream_early_closes_the_file(sample, tmp_path):
-    stream = stream_zip(sample, 1024)
-    next(stream)
-    next(stream)  # the first member's file is open now
+def test_one_file_is_open_at_a_time_and_closing_early_closes_it(sample, tmp_path):
+    archive = ZipArchive(sample)
+    assert descriptors_open_on(tmp_path / "blobs") == 0  # nothing opened before the first read
+    archive.read(1024)
+    archive.read(1024)  # the first member's file is open now
     assert descriptors_open_on(tmp_path / "blobs") == 1
-    stream.close()  # what a WSGI server does when the client hangs up
+    archive.read(300_000)
+    archive.read(300_000)
+    archive.read(300_000)  # into the third member's bytes: the first is closed
+    assert descriptors_open_on(tmp_path / "blobs") == 1
+    archive.close()  # what a WSGI server does when the client hangs up
     assert descriptors_open_on(tmp_path / "blobs") == 0
 
 
@@ -185,7 +227,7 @@ def test_zip64_fields_when_the_limits_are_lowered(sample, tmp_path, monkeypatch)
 def test_more_than_65535_entries(tmp_path):
     path = tmp_path / "one"
     path.write_bytes(b"1")
-    members = [ZipMember(f"{n}.txt", str(path), 1, MODIFIED_AT) for n in range(70_000)]
+    members = [ZipMember(f"{n}.txt", str(path), 1, MODIFIED_AT, zlib.crc32(b"1")) for n in range(70_000)]
     data = archive_bytes(members)
     assert len(data) == zip_length(members)
     assert end_records(data)[:2] == (0xFFFF, 0xFFFF)
@@ -197,11 +239,11 @@ def test_more_than_65535_entries(tmp_path):
     unzip_test(archive_path)
 
 
-def write_sparsely(stream, path, chunk_bytes) -> None:
+def write_sparsely(chunks, path, chunk_bytes) -> None:
     """Write the archive to disk, skipping runs of zeros so 4 GiB of them take no space."""
     zeros = bytes(chunk_bytes)
     with open(path, "wb") as out:
-        for piece in stream:
+        for piece in chunks:
             if len(piece) == chunk_bytes and piece == zeros:
                 out.seek(chunk_bytes, os.SEEK_CUR)
             else:
@@ -220,10 +262,15 @@ def test_a_member_past_4_gib_and_a_member_after_it(tmp_path):
         f.write(b"end")
     small = tmp_path / "small"
     small.write_bytes(b"after")
-    members = [ZipMember("huge.bin", str(huge), size, MODIFIED_AT), ZipMember("small.txt", str(small), 5, MODIFIED_AT)]
     chunk = 1024 * 1024
+    huge_crc = 0
+    for _ in range((size - 3) // chunk):
+        huge_crc = zlib.crc32(bytes(chunk), huge_crc)
+    huge_crc = zlib.crc32(b"end", huge_crc)
+    members = [ZipMember("huge.bin", str(huge), size, MODIFIED_AT, huge_crc),
+               ZipMember("small.txt", str(small), 5, MODIFIED_AT, zlib.crc32(b"after"))]
     archive_path = tmp_path / "huge.zip"
-    write_sparsely(stream_zip(members, chunk), archive_path, chunk)
+    write_sparsely(read_in_chunks(ZipArchive(members), chunk), archive_path, chunk)
     assert archive_path.stat().st_size == zip_length(members)
     with zipfile.ZipFile(archive_path) as archive:
         huge_info, small_info = archive.infolist()

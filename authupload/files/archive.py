@@ -10,9 +10,11 @@ archive — so a browser can save the ZIP without holding it in page memory.
 When the link is opened, the selection is read again (a file trashed since is
 left out) and each folder is expanded to the live files below it, each named
 by its path from the chosen folder (``photos/2024/a.jpg``: folders are kept as
-paths). ``zipstream`` writes a stored ZIP while it is sent, with its exact
-``Content-Length`` known before the first byte and memory flat whatever the
-size. Names that clash in any letter case get a suffix (``a (2).jpg``).
+paths). ``zipstream`` lays out a stored ZIP around the files as they are, sent
+like a single file, with its exact ``Content-Length`` known before the first
+byte and memory flat whatever the size. Names that clash in any letter case
+get a suffix (``a (2).jpg``). A file stored before CRC-32s were kept has its
+CRC computed here, once, and kept with its row.
 
 Bounds: at most ``MAX_ARCHIVE_ITEMS`` files in one archive, and no member
 path longer than the ZIP format's 65 535-byte name field; past either, a clear
@@ -26,10 +28,11 @@ import json
 
 from ..accounts.tokens import DOWNLOAD
 from ..web.http import HTTPError, Request, Response, envelope
-from .downloads import content_disposition, link_claims
+from .downloads import content_disposition, link_claims, open_file_body
 from .folders import MAX_FOLDER_DEPTH, find_folder
+from .hashing import file_digest
 from .storage import new_id
-from .zipstream import ZipMember, stream_zip, unique_names, zip_length
+from .zipstream import ZipArchive, ZipMember, unique_names
 
 MAX_ARCHIVE_ITEMS = 10_000  # files in one ZIP: a year of photos, and a bounded selection query
 MAX_ZIP_NAME_BYTES = 0xFFFF  # APPNOTE §4.4.10: the file name length is a 16-bit field
@@ -84,12 +87,39 @@ def selected_files(app, owner: int, file_ids: list[str], folder_ids: list[str], 
     return rows
 
 
-def zip_members(app, rows) -> list[ZipMember]:
-    names = unique_names(row["member_name"] for row in rows)
+def zip_members(app, rows, name_column: str = "member_name") -> list[ZipMember]:
+    """The archive's members, one per row, named by ``row[name_column]`` made unique."""
+    names = unique_names(row[name_column] for row in rows)
     if any(len(name.encode("utf-8")) > MAX_ZIP_NAME_BYTES for name in names):
         raise HTTPError(400, "archive_too_large")
-    return [ZipMember(name, str(app.storage.path_of(row["user_id"], row["id"])), row["size"], row["uploaded_at"])
-            for name, row in zip(names, rows)]
+    return [ZipMember(name, str(path), row["size"], row["uploaded_at"], known_crc32(app, row, path))
+            for name, row in zip(names, rows)
+            for path in [app.storage.path_of(row["user_id"], row["id"])]]
+
+
+def known_crc32(app, row, path) -> int:
+    """The file's CRC-32: from its row, or read from its bytes once and kept (a file stored before migration 12)."""
+    if row["crc32"] is not None:
+        return row["crc32"]
+    crc32 = file_digest(path, app.config.read_chunk_bytes).crc32
+    app.database.execute("UPDATE files SET crc32 = ? WHERE id = ?", (crc32, row["id"]))
+    return crc32
+
+
+def zip_response(request: Request, members: list[ZipMember], name: str, extra_headers=(), on_complete=None):
+    """The ZIP of ``members`` as a download named ``name``; ``on_complete`` as for a file (downloads.py)."""
+    archive = ZipArchive(members, request.app.config.read_chunk_bytes)
+    headers = [
+        ("Content-Type", "application/zip"),
+        ("Content-Disposition", content_disposition(name)),
+        # Stored members: the exact length is known before the first byte (RFC 9110 §8.6).
+        ("Content-Length", str(archive.length)),
+        ("Content-Security-Policy", "sandbox"),
+        *extra_headers,
+    ]
+    if request.method == "HEAD":
+        return Response(200, headers)
+    return Response(200, headers, open_file_body(request, archive, archive.length, on_complete))
 
 
 def create_archive(request: Request) -> Response:
@@ -126,15 +156,4 @@ def download_archive(request: Request) -> Response:
         raise HTTPError(404, "not_found")
     rows = selected_files(app, owner, json.loads(archive["file_ids"]), json.loads(archive["folder_ids"]),
                           strict=False)
-    members = zip_members(app, rows)
-    headers = [
-        ("Content-Type", "application/zip"),
-        ("Content-Disposition", content_disposition(ARCHIVE_NAME)),
-        # Stored members: the exact length is known before the first byte (RFC 9110 §8.6).
-        ("Content-Length", str(zip_length(members))),
-        ("Content-Security-Policy", "sandbox"),
-    ]
-    if request.method == "HEAD":
-        return Response(200, headers)
-    # What is yielded waits in waitress's output buffer, in memory (server.STREAM_BUFFER_BYTES).
-    return Response(200, headers, stream_zip(members, app.config.read_chunk_bytes))
+    return zip_response(request, zip_members(app, rows), ARCHIVE_NAME)

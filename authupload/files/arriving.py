@@ -43,7 +43,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ..web.early import BodyReceiver
 from ..web.http import HTTPError
-from .hashing import BackgroundSha256
+from .hashing import BackgroundHash
 
 log = logging.getLogger("authupload")
 
@@ -73,7 +73,7 @@ class ArrivingChunk(BodyReceiver):
         self.file.truncate(self.start)  # bytes past the recorded offset were never acknowledged
         self.file.seek(self.start)
         self.running = uploads.running_hashes.resume(upload["id"], self.start)
-        self.checksum_running = BackgroundSha256(checksum.running) if checksum else None
+        self.checksum_running = BackgroundHash(checksum.running) if checksum else None
 
     def write(self, data: bytes) -> None:
         """On the event loop: into the page cache, and to the hashing threads."""

@@ -222,43 +222,45 @@ def content_disposition(name: str, disposition: str = "attachment") -> str:
 
 
 def file_body(request: Request, path, first: int, length: int, on_complete=None):
-    """``length`` bytes of the file at ``path`` from ``first``: a WSGI response body.
+    """``length`` bytes of the file at ``path`` from ``first``: a WSGI response body."""
+    file = open(path, "rb")
+    file.seek(first)
+    return open_file_body(request, file, first + length, on_complete)
+
+
+def open_file_body(request: Request, file, end: int, on_complete=None):
+    """An open file from its current position up to ``end``: a WSGI response body.
 
     ``wsgi.file_wrapper`` sends from the file's current position, and PEP 3333
-    says a server sends no more than ``Content-Length``: seek, and the range is
-    exact (waitress reads at most that many bytes).
+    says a server sends no more than ``Content-Length``: the caller seeks, and
+    the range is exact (waitress reads at most that many bytes). Any object with
+    ``read``, ``seek``, ``tell`` and ``close`` will do (a ZIP, archive.py).
 
     ``on_complete``, if given, runs when the last of those bytes has been sent.
     Not when the response *starts*: a download that is cut off must not count
     (a share's download limit counts completed downloads). So it runs from the
-    body's end of life, which PEP 3333 gives us: a generator is exhausted only
-    after its last chunk was taken, and ``close()`` is called however a body
-    ends, sent or abandoned (``SentToTheEnd`` tells the two apart).
+    body's end of life, which PEP 3333 gives us: ``close()`` is called however
+    a body ends, sent or abandoned (``SentToTheEnd`` tells the two apart).
     """
-    file_wrapper = request.environ.get("wsgi.file_wrapper")
-    chunk_bytes = request.app.config.read_chunk_bytes
-    if file_wrapper is None:
-        return read_chunks(path, first, length, chunk_bytes, on_complete)
-    file = open(path, "rb")
-    file.seek(first)
     if on_complete is not None:
-        file = SentToTheEnd(file, first + length, on_complete)
+        file = SentToTheEnd(file, end, on_complete)
+    chunk_bytes = request.app.config.read_chunk_bytes
+    file_wrapper = request.environ.get("wsgi.file_wrapper")
+    if file_wrapper is None:
+        return read_chunks(file, end, chunk_bytes)
     return file_wrapper(file, chunk_bytes)
 
 
-def read_chunks(path, first: int, length: int, chunk_bytes: int, on_complete=None):
+def read_chunks(file, end: int, chunk_bytes: int):
     """The same bytes as a generator, for servers without ``wsgi.file_wrapper`` (WebTest)."""
-    with open(path, "rb") as file:
-        file.seek(first)
-        while length > 0:
-            chunk = file.read(min(chunk_bytes, length))
+    try:
+        while (left := end - file.tell()) > 0:
+            chunk = file.read(min(chunk_bytes, left))
             if not chunk:
                 return  # the file shrank under us; Content-Length will tell the client
-            length -= len(chunk)
             yield chunk
-    # Reached only when the server asks for more after the last chunk: all was taken.
-    if on_complete is not None:
-        on_complete()
+    finally:
+        file.close()  # exhausted or abandoned, as waitress closes a file wrapper
 
 
 class SentToTheEnd:

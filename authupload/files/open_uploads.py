@@ -32,7 +32,7 @@ from pathlib import Path
 
 from ..web.http import HTTPError
 from .folders import ancestors, check_depth, ensure_path, live_folder_or_top, resolve_parent
-from .hashing import BackgroundSha256, file_sha256
+from .hashing import BackgroundHash, FileDigest, file_digest
 from .storage import Received, StagedFile, new_id
 
 # Running hashes kept at once (a few hundred bytes each): far more than uploads in flight,
@@ -42,7 +42,7 @@ LOCK_POLL_SECONDS = 0.05  # how often a request waiting for an upload's lock tri
 
 
 class RunningHashes:
-    """The sha256 of each open upload's accepted bytes, kept in memory between its PATCHes.
+    """The checksums of each open upload's accepted bytes, kept in memory between its PATCHes.
 
     With it, completing an upload needs no second read of the whole file. An
     entry is only believed at the exact offset it was saved at: if the upload
@@ -56,23 +56,23 @@ class RunningHashes:
     def __init__(self, max_entries: int = MAX_RUNNING_HASHES):
         self.max_entries = max_entries
         self.lock = threading.Lock()  # the dict is shared by all of waitress's threads
-        self.entries: dict[str, tuple[int, BackgroundSha256]] = {}  # upload id → (bytes hashed, their hash)
+        self.entries: dict[str, tuple[int, BackgroundHash]] = {}  # upload id → (bytes hashed, their hash)
 
-    def resume(self, upload_id: str, offset: int) -> BackgroundSha256 | None:
-        """A sha256 of the upload's first ``offset`` bytes to continue, or None if unknown here.
+    def resume(self, upload_id: str, offset: int) -> BackgroundHash | None:
+        """The checksums of the upload's first ``offset`` bytes to continue, or None if unknown here.
 
         It is a copy: hashing a chunk into it changes nothing here until ``save``,
         so a chunk that is refused (a bad checksum, a full disk) leaves no trace.
         """
         if offset == 0:
-            return BackgroundSha256()  # nothing accepted yet: every process knows this hash
+            return BackgroundHash()  # nothing accepted yet: every process knows this hash
         with self.lock:
             entry = self.entries.get(upload_id)
             if entry is None or entry[0] != offset:
                 return None
             return entry[1].copy()
 
-    def save(self, upload_id: str, offset: int, running: BackgroundSha256) -> None:
+    def save(self, upload_id: str, offset: int, running: BackgroundHash) -> None:
         """Remember ``running`` as the hash of the upload's first ``offset`` bytes (all accepted)."""
         running.wait()  # its last chunk hashed now, so ``resume`` never waits while holding the lock
         with self.lock:
@@ -190,7 +190,7 @@ class OpenUploads:
             raise HTTPError(429, "too_many_uploads")
         self.storage.check_file_count(user_id, 1, connection)
 
-    def record_received(self, upload, offset: int, running: BackgroundSha256 | None, address: str = "") -> None:
+    def record_received(self, upload, offset: int, running: BackgroundHash | None, address: str = "") -> None:
         """The upload's bytes up to ``offset`` are on disk (fsynced): record them, and finish the upload if full.
 
         ``running`` is the hash of those bytes, or None if this process has not
@@ -199,26 +199,26 @@ class OpenUploads:
         """
         if offset == upload["length"] and upload["file_id"] is None:
             if running is None:
-                sha256 = file_sha256(self.partial_path(upload["id"]), self.config.read_chunk_bytes)
+                digest = file_digest(self.partial_path(upload["id"]), self.config.read_chunk_bytes)
             else:
-                sha256 = running.hexdigest()
-            self.complete(upload, sha256, address)  # records the final offset together with the file
+                digest = running.result()
+            self.complete(upload, digest, address)  # records the final offset together with the file
         elif offset != upload["offset"]:
             self.record_offset(upload["id"], offset, running)
 
-    def record_offset(self, upload_id: str, offset: int, running: BackgroundSha256 | None) -> None:
+    def record_offset(self, upload_id: str, offset: int, running: BackgroundHash | None) -> None:
         """The bytes up to ``offset`` are on disk: say so, and keep their hash for the next chunk."""
         self.database.execute("UPDATE uploads SET offset = ? WHERE id = ?", (offset, upload_id))
         if running is not None:
             self.running_hashes.save(upload_id, offset, running)  # only now: the chunk is on disk and recorded
 
-    def complete(self, upload, sha256: str, address: str = "") -> None:
-        """Turn the received bytes, whose hash is ``sha256``, into an ordinary file, atomically (see Storage.commit)."""
+    def complete(self, upload, digest: FileDigest, address: str = "") -> None:
+        """Turn the received bytes, whose checksums are ``digest``, into an ordinary file, atomically (see Storage.commit)."""
         received = None
         if upload["request_id"] is not None:
             received = Received(upload["request_id"], upload["request_title"], upload["uploader_name"], address)
         staged = StagedFile(path=self.partial_path(upload["id"]), name=upload["name"], size=upload["length"],
-                            sha256=sha256, content_type=upload["content_type"], received=received)
+                            digest=digest, content_type=upload["content_type"], received=received)
 
         def mark_complete(connection):
             # In the commit's transaction: the reservation stops counting just as the file starts to,

@@ -60,7 +60,7 @@ from ..config import KIB
 from ..web.http import (HTTPError, Request, Response, envelope, http_date, iso_time, media_type, parse_decimal,
                         unauthorized)
 from .arriving import ArrivingChunk
-from .hashing import BackgroundSha256
+from .hashing import BackgroundHash
 from .folders import clean_relative_path
 from .storage import clean_content_type, clean_filename
 
@@ -182,7 +182,7 @@ def check_append(upload, claimed_offset: int, body_bytes: int) -> None:
 
 
 def write_chunk(request: Request, path, offset: int, checksum: Checksum | None,
-                running: BackgroundSha256 | None) -> int:
+                running: BackgroundHash | None) -> int:
     """Append the body at ``offset``, fsynced, hashing it into ``running`` (if not None); returns the new offset.
 
     Bytes past ``offset`` are cut off first: only the recorded offset is true.

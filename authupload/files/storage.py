@@ -30,6 +30,7 @@ from pathlib import Path
 
 from ..accounts.audit import ANONYMOUS, record_event
 from ..web.http import HTTPError, iso_time
+from .hashing import FileDigest
 
 MAX_NAME_CHARS = 255
 # Unicode categories a name loses: controls (Cc), format controls (Cf: bidi marks,
@@ -94,7 +95,7 @@ class StagedFile:
     path: Path
     name: str
     size: int
-    sha256: str
+    digest: FileDigest  # of its bytes: the sha256 and CRC-32 stored with the row
     content_type: str
     # The id the file will have. A tus upload picks it before the commit, so that
     # ``before_check`` can record it in the same transaction as the file row.
@@ -323,17 +324,17 @@ class Storage:
                         # meanwhile sends the file to the top level (docs/API.md decisions).
                         file.folder_id = None
                     received = file.received
-                    row = {"id": file.id, "name": file.name, "size": file.size, "sha256": file.sha256,
+                    row = {"id": file.id, "name": file.name, "size": file.size, "sha256": file.digest.hexdigest(),
                            "content_type": file.content_type, "uploaded_at": now, "folder_id": file.folder_id,
                            "received_request_id": received.request_id if received else None,
                            "received_request_title": received.request_title if received else "",
                            "received_uploader_name": received.uploader_name if received else ""}
                     connection.execute(
-                        "INSERT INTO files (id, user_id, name, size, sha256, content_type, uploaded_at, folder_id,"
+                        "INSERT INTO files (id, user_id, name, size, sha256, crc32, content_type, uploaded_at, folder_id,"
                         " received_request_id, received_request_title, received_uploader_name)"
-                        " VALUES (:id, :user_id, :name, :size, :sha256, :content_type, :uploaded_at, :folder_id,"
+                        " VALUES (:id, :user_id, :name, :size, :sha256, :crc32, :content_type, :uploaded_at, :folder_id,"
                         " :received_request_id, :received_request_title, :received_uploader_name)",
-                        {**row, "user_id": user_id},
+                        {**row, "user_id": user_id, "crc32": file.digest.crc32},
                     )
                     if received:
                         audit_received_file(connection, now, user_id, row, received)

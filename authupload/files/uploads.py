@@ -22,9 +22,9 @@ its own and turns bytes into *events*:
     None               the part is complete
 
 ``Upload`` reacts to those events. A part named ``file`` is a file: its bytes
-are hashed (SHA-256) and written to a fresh temporary file under ``tmp/`` as they
+are hashed (SHA-256 and CRC-32, hashing.py) and written to a fresh temporary file under ``tmp/`` as they
 arrive, so memory holds a chunk or two whatever the file's size. The hashing
-runs on a helper thread, one chunk behind (``BackgroundSha256``), so it overlaps
+runs on a helper thread, one chunk behind (``BackgroundHash``), so it overlaps
 the parsing and writing instead of adding to them. A small
 text field the handler asked for (the ``filename`` rename) is kept in memory,
 bounded. Any other part is skipped.
@@ -60,7 +60,7 @@ from ..config import KIB, MULTIPART_FRAMING_BYTES
 from ..web.early import BodyReceiver
 from ..web.http import HTTPError, Request, Response, envelope, media_type
 from .folders import resolve_parent
-from .hashing import BackgroundSha256
+from .hashing import BackgroundHash
 from .storage import Received, StagedFile, clean_content_type, clean_filename
 
 log = logging.getLogger("authupload")
@@ -405,18 +405,18 @@ class StagingFile:
         self.name = name
         self.content_type = content_type
         self.size = 0
-        self.sha256 = BackgroundSha256()
+        self.digest = BackgroundHash()
         self.file = open(path, "xb")  # "x": a fresh random name; never write into an existing file
 
     def write(self, chunk: bytes) -> None:
-        self.sha256.update(chunk)
+        self.digest.update(chunk)
         self.file.write(chunk)
         self.size += len(chunk)
 
     def finish(self) -> StagedFile:
         """Close the file; its fsync waits for the worker thread (ArrivingParts.finish)."""
         self.file.close()
-        return StagedFile(self.path, self.name, self.size, self.sha256.hexdigest(), self.content_type)
+        return StagedFile(self.path, self.name, self.size, self.digest.result(), self.content_type)
 
     def abandon(self) -> None:
         self.file.close()

@@ -10,8 +10,8 @@ How this works:
    hour, this share only). Wrong passwords are throttled per share and per
    address exactly like logins (accounts/throttle.py, scopes of their own).
 3. A file is sent by the same ``serve_file`` as an owner's download (Range,
-   ETag, ``HEAD``, ``CSP: sandbox``); the ZIP of the whole share is written
-   while it is sent (files/zipstream.py), its length known in advance.
+   ETag, ``HEAD``, ``CSP: sandbox``); the ZIP of the whole share is sent the
+   same way as an owner's ZIP (files/archive.py), its length known in advance.
 
 Counting downloads. A download counts when its *last byte has been sent* — a
 whole ``200``, a ``206`` that ends at the last byte, a ZIP once — never when
@@ -19,7 +19,7 @@ the response starts: a link preview bot that fetches the start, a connection
 that drops, a ``HEAD``, none of them uses up a limited share, and a download
 resumed to the end counts once (its earlier, cut-off part never counted). In
 WSGI terms the count runs when the response body is used up (see
-``downloads.file_body``), which may be long after the handler returned — so a
+``downloads.open_file_body``), which may be long after the handler returned — so a
 download already under way when the limit is reached still finishes; it just
 does not count past the limit. The count itself is one ``UPDATE … WHERE
 downloads < max_downloads`` under ``BEGIN IMMEDIATE``: of any number of racing
@@ -34,8 +34,8 @@ import math
 
 from ..accounts.audit import ANONYMOUS, record_event
 from ..accounts.throttle import LINK, LINK_ADDRESS, LoginThrottle
-from ..files.downloads import content_disposition, serve_file
-from ..files.zipstream import ZipMember, stream_zip, unique_names, zip_length
+from ..files.archive import zip_members, zip_response
+from ..files.downloads import serve_file
 from ..web.http import HTTPError, Request, Response, envelope, iso_time, string_field
 from .links import ACCESS_SECONDS, SHARE
 from .shares import ACTIVE, EXPIRED, share_state, shared_files
@@ -141,12 +141,6 @@ def completion_counter(request: Request, share, what: dict):
     return on_complete
 
 
-def counted_to_the_end(chunks, on_complete):
-    """Pass ``chunks`` through and call ``on_complete`` only if every one was taken."""
-    yield from chunks
-    on_complete()
-
-
 # --- handlers ------------------------------------------------------------------
 
 
@@ -199,19 +193,6 @@ def download_share_zip(request: Request) -> Response:
     share = open_share(request)
     require_unlocked(request, share)
     rows = shared_files(request.app.database.connection(), [share["id"]])[share["id"]]
-    storage = request.app.storage
-    names = unique_names([row["name"] for row in rows])
-    members = [ZipMember(name, str(storage.path_of(row["user_id"], row["id"])), row["size"], row["uploaded_at"])
-               for name, row in zip(names, rows)]
-    headers = [
-        ("Content-Type", "application/zip"),
-        ("Content-Disposition", content_disposition(ZIP_NAME)),
-        # Entries are stored, not compressed: the exact length is known before the first byte.
-        ("Content-Length", str(zip_length(members))),
-        ("Content-Security-Policy", "sandbox"),
-        ("Cache-Control", "private"),
-    ]
-    if request.method == "HEAD":
-        return Response(200, headers)
-    chunks = stream_zip(members, request.app.config.read_chunk_bytes)
-    return Response(200, headers, counted_to_the_end(chunks, completion_counter(request, share, {"zip": True})))
+    on_complete = completion_counter(request, share, {"zip": True})
+    return zip_response(request, zip_members(request.app, rows, name_column="name"), ZIP_NAME,
+                        [("Cache-Control", "private")], on_complete)
