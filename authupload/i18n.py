@@ -12,6 +12,8 @@ specific message wins where one exists.
 
 from __future__ import annotations
 
+import functools
+
 ENGLISH = "en"
 SIMPLIFIED_CHINESE = "zh-CN"
 TRADITIONAL_CHINESE = "zh-TW"  # the tutorial this project grew from is written in Traditional characters
@@ -219,6 +221,7 @@ MESSAGES: dict[str, tuple[str, str, str]] = {  # key → (en, zh-CN, zh-TW)
 }
 
 
+@functools.lru_cache(maxsize=256)  # browsers send the same few headers again and again; bounded against made-up ones
 def negotiate_language(accept_language: str) -> str:
     """Pick one of LANGUAGES from an Accept-Language header (RFC 9110 §12.5.4).
 

@@ -226,6 +226,32 @@ def test_the_server_gives_waiting_logins_threads_of_their_own(make_config):
         server.task_dispatcher.shutdown()
 
 
+def test_the_pool_wakes_the_thread_that_went_idle_last(make_config):
+    """So steady traffic stays on a few warm threads and the reserve for bursts sleeps (server.WorkerPool)."""
+    server = build_server(make_config(port=0, threads=3, hash_concurrency=2, hash_queue_limit=5))
+    pool = server.task_dispatcher
+    served_by = []
+
+    class Task:
+        def service(self):
+            served_by.append(threading.current_thread().name)
+
+        def cancel(self):
+            pass
+
+    try:
+        deadline = time.monotonic() + 5
+        while pool.active_count and time.monotonic() < deadline:
+            time.sleep(0.01)  # until every thread is asleep, in the order they started
+        for _ in range(20):
+            pool.add_task(Task())
+            time.sleep(0.01)  # each task done before the next: one idle thread is enough
+        assert len(served_by) == 20 and len(set(served_by)) == 1, served_by
+    finally:
+        server.close()
+        pool.shutdown()
+
+
 def test_overload_is_503_with_retry_after_when_the_queue_will_have_drained():
     gate = HashGate(2, 6, hash_seconds=0.75)
     holders = [hold_gate(gate) for _ in range(2)]  # both slots hashing
