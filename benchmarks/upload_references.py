@@ -78,7 +78,7 @@ class Authupload:
 
     def __init__(self, name: str, workdir: Path, root: Path | None = None):
         self.name = name
-        flags = ("--bcrypt-cost", "4", "--quota-bytes", str(64 * GIB), "--max-registrations-per-address", "1000")
+        flags = ("--bcrypt-cost", "4", "--quota-bytes", str(64 * GIB))  # flags every release knows (--before)
         data_dir = workdir / f"data-{name.replace(' ', '-')}"
         if root is None:
             self.server = start_server(workdir, *flags, data_dir=data_dir)

@@ -275,11 +275,10 @@ def mfa_token_json(request: Request, user) -> dict:
 
 def me(request: Request) -> Response:
     user = current_user(request)
-    usage = request.app.storage.usage(user["id"])
     data = user_json(user)
     data["admin"] = bool(user["admin"])
     data["totp"] = bool(user["totp_enabled"])
-    data["usage"] = {key: usage[key] for key in ("files", "bytes", "trash_files", "trash_bytes", "quota_bytes")}
+    data["usage"] = request.app.storage.stored_usage(user)  # from the row read anyway: no query more
     return envelope(request.language, 200, "profile", data)
 
 

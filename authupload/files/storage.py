@@ -227,22 +227,27 @@ class Storage:
 
     # --- quota --------------------------------------------------------------
 
+    def stored_usage(self, user) -> dict:
+        """Files and bytes stored and in the trash, and the quota, as a ``users`` row already says.
+
+        The counters are kept by triggers on the files table (db.py, migrations 3
+        and 10): no sum over every file, and no query beyond the row itself. An
+        account's own quota (set by an admin or its invite) overrides the server's default.
+        """
+        quota = self.config.quota_bytes if user["quota_bytes"] is None else user["quota_bytes"]
+        return {"files": user["file_count"], "bytes": user["file_bytes"], "trash_files": user["trash_files"],
+                "trash_bytes": user["trash_bytes"], "quota_bytes": quota}
+
     def usage(self, user_id: int, connection=None) -> dict:
-        """Files and bytes stored, in the trash, and reserved by open resumable uploads."""
+        """``stored_usage``, and the bytes reserved by open resumable uploads (few: their sum is cheap)."""
         connection = connection or self.database.connection()
-        # The counters are kept by triggers on the files table (db.py, migrations 3
-        # and 9): no sum over every file. Open uploads are few: their sum is cheap.
-        # An account's own quota (set by an admin or its invite) overrides the server's default.
-        files, stored, trash_files, trash_bytes, reserved, quota = connection.execute(
-            "SELECT file_count, file_bytes, trash_files, trash_bytes,"
-            " (SELECT coalesce(sum(length), 0) FROM uploads"
-            "  WHERE uploads.user_id = users.id AND file_id IS NULL AND expires_at > ?),"
-            " coalesce(quota_bytes, ?)"
+        user = connection.execute(
+            "SELECT *, (SELECT coalesce(sum(length), 0) FROM uploads"
+            "  WHERE uploads.user_id = users.id AND file_id IS NULL AND expires_at > ?) AS reserved_bytes"
             " FROM users WHERE id = ?",
-            (self.config.clock(), self.config.quota_bytes, user_id),
+            (self.config.clock(), user_id),
         ).fetchone()
-        return {"files": files, "bytes": stored, "trash_files": trash_files, "trash_bytes": trash_bytes,
-                "reserved_bytes": reserved, "quota_bytes": quota}
+        return {**self.stored_usage(user), "reserved_bytes": user["reserved_bytes"]}
 
     def check_room(self, user_id: int, extra_bytes: int, connection=None) -> None:
         """413 if ``extra_bytes`` more would pass the quota, 507 if the disk's free space."""
