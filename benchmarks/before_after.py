@@ -4,7 +4,8 @@
 
 ``DIR`` is another checkout of authupload (``git worktree add /tmp/before <commit>``);
 both servers run from this environment on the same settings, and every figure is
-taken from both in turn, each repeat (interleaved: a noisy neighbour hurts both).
+taken from both in turn, each repeat (interleaved: a noisy neighbour hurts both),
+the order swapped every repeat.
 
 - ``GET /api/health`` and ``GET /api/me`` with wrk (2 threads, 8 connections, 3 s):
   requests per second, and the server's CPU time per request (user + system, all
@@ -63,7 +64,7 @@ def measure(servers: list[Authupload], repeats: int, size: int, workdir: Path) -
                                       server.url + "/api/files")
         stored[server.name] = answer.split('"id":"', 1)[1].split('"', 1)[0]
     for repeat in range(repeats):
-        for server in servers:
+        for server in servers if repeat % 2 == 0 else servers[::-1]:  # ABBA: whoever goes first gains nothing
             plain, with_token = scripts[server.name]
             for name, path, script in (("GET /api/health", "/api/health", plain), ("GET /api/me", "/api/me", with_token)):
                 rate, cpu = requests_and_cpu(server, path, script)
