@@ -118,6 +118,33 @@ def downloads_of(server, headers, share) -> int:
     return next(s for s in get(server, "/api/shares", headers)["shares"] if s["id"] == share["id"])["downloads"]
 
 
+def test_counting_a_download_never_holds_up_other_connections(server):
+    """The count is written when waitress's event loop closes the file; the write itself waits elsewhere.
+
+    Another process holds the database's write lock meanwhile (a backup, a
+    long admin transaction): every other client must still be answered.
+    """
+    headers = owner_headers(server, "counter1")
+    # Bigger than the socket's buffers: the event loop, not the worker, sends the end and closes the file.
+    file, share, token = shared(server, headers, os.urandom(16 * MIB))
+    holder = sqlite3.connect(server.data_dir / "authupload.db", isolation_level=None, timeout=10)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        whole = requests.get(f"{server.url}/api/public/shares/{token}/files/{file['id']}", timeout=10)
+        assert len(whole.content) == 16 * MIB
+        time.sleep(0.3)  # the file wrapper is closed, its count waiting for the lock
+        started = time.monotonic()
+        assert requests.get(f"{server.url}/api/health", timeout=5).status_code == 200
+        assert time.monotonic() - started < 2
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    deadline = time.monotonic() + 10
+    while downloads_of(server, headers, share) < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert downloads_of(server, headers, share) == 1  # counted once the lock was free
+
+
 def test_racing_completions_count_exactly_max_downloads(server):
     headers = owner_headers(server, "racer001")
     data = os.urandom(2 * MIB)

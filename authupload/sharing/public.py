@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 from ..accounts.audit import ANONYMOUS, record_event
 from ..accounts.throttle import LINK, LINK_ADDRESS, LoginThrottle
@@ -43,6 +44,11 @@ from .shares import ACTIVE, EXPIRED, share_state, shared_files
 log = logging.getLogger("authupload")
 
 ZIP_NAME = "shared-files.zip"
+# Counts completed downloads. A file wrapper's last byte is sent, and its close()
+# called, by waitress's event loop, which serves every connection: a database write
+# there would make all of them wait for SQLite's write lock. One thread: counts are
+# short, and their order does not matter.
+counter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="count-downloads")
 
 
 def link_throttle(database, config) -> LoginThrottle:
@@ -128,17 +134,17 @@ def count_download(app, share_id: str, address: str, what: dict) -> None:
 
 
 def completion_counter(request: Request, share, what: dict):
-    """A callback for the body's end: count the download, and never let a failure reach the server."""
+    """A callback for the body's end: count the download on the ``counter`` thread, never failing the response."""
     app, share_id, address = request.app, share["id"], request.client_address
 
-    def on_complete():
+    def count():
         try:
             count_download(app, share_id, address, what)
         except Exception:
             # The bytes are already sent; a failed count is logged, not turned into a broken response.
             log.exception("counting a download of share %s failed", share_id)
 
-    return on_complete
+    return lambda: counter.submit(count)
 
 
 # --- handlers ------------------------------------------------------------------
