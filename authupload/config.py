@@ -146,6 +146,9 @@ class Config:
     max_files_per_user: int = setting(
         100_000, "Files one user may keep: empty files cost rows and inodes that the quota does not count."
     )
+    max_folders_per_user: int = setting(
+        10_000, "Folders one user may keep, the trash included: each is a row that tree walks and listings visit."
+    )
     max_open_uploads_per_user: int = setting(
         100, "Unfinished resumable uploads one user may hold at once."
     )

@@ -137,6 +137,11 @@ MESSAGES: dict[str, tuple[str, str, str]] = {  # key → (en, zh-CN, zh-TW)
         "文件数量已达单个账户的上限，请先删除一些文件。",
         "檔案數量已達單一帳號的上限，請先刪除一些檔案。",
     ),
+    "too_many_folders": (
+        "You have as many folders as one account may keep; delete some first.",
+        "文件夹数量已达单个账户的上限，请先删除一些文件夹。",
+        "資料夾數量已達單一帳號的上限，請先刪除一些資料夾。",
+    ),
     "too_many_uploads": (
         "You have too many unfinished uploads; finish or cancel some first.",
         "未完成的上传过多，请先完成或取消一些。",

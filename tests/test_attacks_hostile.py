@@ -118,6 +118,33 @@ def create_tus_upload(client, user, status: int = 201, **headers):
                        status=status)
 
 
+def test_more_folders_than_one_user_may_keep_is_413_too_many_folders_however_they_are_made(make_config):
+    """Made one by one, by a dropped folder's relativePath, or by a restore that recreates its folder."""
+    client = validated_client(create_app(make_config(max_folders_per_user=3)))
+    user = Auth(client).new_user()
+    headers = user["headers"]
+
+    def make(name, status=201):
+        return client.post_json("/api/folders", {"name": name}, headers=headers, status=status)
+
+    first = make("one").json["data"]
+    make("two")
+    client.delete(f"/api/folders/{first['id']}", headers=headers)  # the trash counts: still 2 folders kept
+    make("three")
+    assert_error(make("four", status=413), 413, "too_many_folders")
+    metadata = "filename " + base64.b64encode(b"a.txt").decode() + ",relativePath " + \
+        base64.b64encode(b"new/a.txt").decode()
+    dropped = client.post("/api/uploads", headers={**headers, **TUS, "Upload-Length": "1",
+                                                   "Upload-Metadata": metadata,
+                                                   "Content-Type": "application/offset+octet-stream"},
+                          params=b"x", status=413)
+    assert_error(dropped, 413, "too_many_folders")
+    folders = client.get("/api/folders/root", headers=headers).json["data"]["folders"]
+    assert sorted(folder["name"] for folder in folders) == ["three", "two"]  # nothing made past the bound
+    assert client.get("/api/files", headers=headers).json["data"]["total"] == 0
+    assert client.get("/api/uploads", headers=headers).json["data"]["uploads"] == []  # no upload left open
+
+
 def test_more_files_than_one_user_may_keep_is_413_too_many_files(bounded):
     client, user = bounded
     upload_empty_files(client, user, 2)

@@ -111,7 +111,7 @@ def test_registration_mode_is_one_of_three_from_a_flag_or_the_environment():
 def test_api_config_answers_every_field_api_md_names_from_the_settings(make_config):
     config = make_config(password_min_chars=12, password_max_chars=200, max_file_bytes=5 * KIB,
                          registration="invite", trash_days=7, share_max_seconds=3600, request_max_seconds=7200,
-                         max_files_per_user=50, max_open_uploads_per_user=3)
+                         max_files_per_user=50, max_folders_per_user=20, max_open_uploads_per_user=3)
     response = validated_client(create_app(config)).get("/api/config")  # no token: public
     assert response.json["code"] == 200
     assert response.json["data"] == {
@@ -124,6 +124,7 @@ def test_api_config_answers_every_field_api_md_names_from_the_settings(make_conf
         "share_max_seconds": 3600,
         "request_max_seconds": 7200,
         "max_files_per_user": 50,
+        "max_folders_per_user": 20,
         "max_open_uploads_per_user": 3,
     }
 

@@ -346,5 +346,6 @@ def client_settings(request: Request) -> Response:
         "share_max_seconds": config.share_max_seconds,
         "request_max_seconds": config.request_max_seconds,
         "max_files_per_user": config.max_files_per_user,
+        "max_folders_per_user": config.max_folders_per_user,
         "max_open_uploads_per_user": config.max_open_uploads_per_user,
     })

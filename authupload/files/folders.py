@@ -171,14 +171,19 @@ def child_named(connection, owner: int, parent_id: str | None, name: str):
 # --- changing the tree -----------------------------------------------------------------
 
 
-def insert_folder(connection, owner: int, parent_id: str | None, name: str, now: float) -> dict:
+def insert_folder(connection, config, owner: int, parent_id: str | None, name: str) -> dict:
     """A new live folder; ``409 name_taken`` if a sibling has the name in any case.
 
     The UNIQUE index decides, not an earlier SELECT: that is what makes racing
-    creations safe (DESIGN.md: race safety from a constraint).
+    creations safe (DESIGN.md: race safety from a constraint). Past
+    ``max_folders_per_user`` (the trash included), ``413 too_many_folders``:
+    counted inside the caller's transaction, so racing creations cannot pass it.
     """
+    held = connection.execute("SELECT count(*) FROM folders WHERE user_id = ?", (owner,)).fetchone()[0]
+    if held >= config.max_folders_per_user:
+        raise HTTPError(413, "too_many_folders")
     row = {"id": new_id(), "user_id": owner, "parent_id": parent_id, "name": name,
-           "name_key": name_key(name), "created_at": now}
+           "name_key": name_key(name), "created_at": config.clock()}
     try:
         connection.execute(
             "INSERT INTO folders (id, user_id, parent_id, name, name_key, created_at)"
@@ -188,7 +193,7 @@ def insert_folder(connection, owner: int, parent_id: str | None, name: str, now:
     return row
 
 
-def ensure_path(connection, owner: int, parent_id: str | None, names: list[str], now: float) -> str | None:
+def ensure_path(connection, config, owner: int, parent_id: str | None, names: list[str]) -> str | None:
     """The folder at ``names`` below ``parent_id``, creating what is missing; its id.
 
     For uploads of a dropped folder (tus ``relativePath``): an existing folder of
@@ -198,7 +203,7 @@ def ensure_path(connection, owner: int, parent_id: str | None, names: list[str],
     check_depth(len(ancestors(connection, owner, parent_id)) + len(names))
     for name in names:
         existing = child_named(connection, owner, parent_id, name)
-        parent_id = existing["id"] if existing else insert_folder(connection, owner, parent_id, name, now)["id"]
+        parent_id = existing["id"] if existing else insert_folder(connection, config, owner, parent_id, name)["id"]
     return parent_id
 
 
@@ -232,7 +237,7 @@ def create_folder(request: Request) -> Response:
     with request.app.database.transaction() as connection:
         parent_id = resolve_parent(connection, owner, body.get("parent_id"), "parent_id")
         check_depth(len(ancestors(connection, owner, parent_id)) + 1)
-        row = insert_folder(connection, owner, parent_id, name, request.app.config.clock())
+        row = insert_folder(connection, request.app.config, owner, parent_id, name)
     return envelope(request.language, 201, "folder_created", folder_json(row))
 
 

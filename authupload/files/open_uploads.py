@@ -241,7 +241,7 @@ class OpenUploads:
                 "SELECT 1 FROM folders WHERE id = ? AND trashed_at IS NULL", (target,)).fetchone() is None:
             target = None
         names = upload["folder_path"].split("/") if upload["folder_path"] else []
-        return ensure_path(connection, upload["user_id"], target, names, self.config.clock())
+        return ensure_path(connection, self.config, upload["user_id"], target, names)
 
     def forget(self, upload_id: str) -> None:
         """Remove an upload's row and files; call with its lock held. The reservation goes with the row."""

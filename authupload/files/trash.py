@@ -125,7 +125,7 @@ def trash_item(connection, owner: int, kind: str, item_id: str):
     return owned_row(connection, TABLES[kind], owner, item_id, "trash item")
 
 
-def restore_destination(connection, owner: int, kind: str, item, now: float) -> str | None:
+def restore_destination(connection, config, owner: int, kind: str, item) -> str | None:
     """Where a restored item goes: its folder if live, else that folder recreated by its names."""
     parent_id = item["folder_id"] if kind == "file" else item["parent_id"]
     if parent_id is not None:
@@ -133,7 +133,7 @@ def restore_destination(connection, owner: int, kind: str, item, now: float) -> 
             "SELECT id FROM folders WHERE id = ? AND trashed_at IS NULL", (parent_id,)).fetchone()
         if parent is not None:
             return parent_id
-    return ensure_path(connection, owner, None, json.loads(item["trash_path"] or "[]"), now)
+    return ensure_path(connection, config, owner, None, json.loads(item["trash_path"] or "[]"))
 
 
 def free_name(connection, owner: int, parent_id: str | None, name: str, own_id: str) -> str:
@@ -151,7 +151,7 @@ def restore(app, owner: int, kind: str, item_id: str) -> None:
     """Put a trash item back, with everything that went along with it."""
     with app.database.transaction() as connection:
         item = trash_item(connection, owner, kind, item_id)
-        destination = restore_destination(connection, owner, kind, item, app.config.clock())
+        destination = restore_destination(connection, app.config, owner, kind, item)
         if kind == "file":
             connection.execute(
                 "UPDATE files SET trashed_at = NULL, trash_path = NULL, folder_id = ? WHERE id = ?",
