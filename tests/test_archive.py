@@ -45,6 +45,8 @@ def test_a_folder_and_a_file_zip_with_paths_and_the_same_bytes(client, user, tre
     link = archive_link(client, user, folder_ids=[tree["photos"]["id"]], file_ids=[tree["loose"]["id"]])
     assert link["expires_in"] > 0 and link["url"].startswith("/api/archive/")
     assert unzip(client, link["url"]) == {
+        "photos/": b"",
+        "photos/2024/": b"",
         "notes.txt": b"notes",
         "photos/a.jpg": b"A" * 1000,
         "photos/2024/B.JPG": b"other b",
@@ -52,12 +54,22 @@ def test_a_folder_and_a_file_zip_with_paths_and_the_same_bytes(client, user, tre
     }
 
 
+def test_an_empty_folder_keeps_its_entry_and_a_trashed_one_is_left_out(client, user, tree):
+    empty = make_folder(client, user, "empty", tree["photos"]["id"])
+    gone = make_folder(client, user, "gone", tree["photos"]["id"])
+    client.delete(f"/api/folders/{gone['id']}", headers=user["headers"])
+    names = unzip(client, archive_link(client, user, folder_ids=[tree["photos"]["id"]])["url"])
+    assert "photos/empty/" in names and names["photos/empty/"] == b""
+    assert not any(name.startswith("photos/gone") for name in names)
+    assert empty["name"] == "empty" and not names["photos/"]
+
+
 def test_trashed_files_are_left_out(client, user, tree):
     link = archive_link(client, user, folder_ids=[tree["year"]["id"]])
     (b,) = [f for f in client.get(f"/api/files?folder_id={tree['year']['id']}&q=b.jpg",
                                   headers=user["headers"]).json["data"]["files"] if f["name"] == "b.jpg"]
     client.delete(f"/api/files/{b['id']}", headers=user["headers"])
-    assert unzip(client, link["url"]) == {"2024/B.JPG": b"other b"}
+    assert unzip(client, link["url"]) == {"2024/": b"", "2024/B.JPG": b"other b"}
 
 
 def test_a_100_deep_tree_zips_with_its_full_path(client, user):
@@ -67,7 +79,8 @@ def test_a_100_deep_tree_zips_with_its_full_path(client, user):
     upload_into(client, user, parent, "deep.txt", b"deep")
     top = client.get("/api/folders/root", headers=user["headers"]).json["data"]["folders"][0]
     files = unzip(client, archive_link(client, user, folder_ids=[top["id"]])["url"])
-    assert files == {"/".join(f"d{level}" for level in range(100)) + "/deep.txt": b"deep"}
+    folders = {"/".join(f"d{level}" for level in range(depth + 1)) + "/": b"" for depth in range(100)}
+    assert files == {**folders, "/".join(f"d{level}" for level in range(100)) + "/deep.txt": b"deep"}
 
 
 @pytest.mark.parametrize("selection, field", [
@@ -84,8 +97,8 @@ def test_another_users_ids_are_404(client, auth, user, tree):
     assert archive_link(client, other, status=404, folder_ids=[tree["photos"]["id"]]) == {"error": "not_found"}
 
 
-def test_more_files_than_the_bound_is_a_clear_400(client, user, monkeypatch, tree):
-    monkeypatch.setattr(archive, "MAX_ARCHIVE_ITEMS", 3)
+def test_more_files_and_folders_than_the_bound_is_a_clear_400(client, user, monkeypatch, tree):
+    monkeypatch.setattr(archive, "MAX_ARCHIVE_ITEMS", 5)  # photos holds 2 folders and 3 files
     assert archive_link(client, user, status=400, folder_ids=[tree["photos"]["id"]],
                         file_ids=[tree["loose"]["id"]]) == {"error": "archive_too_large"}
     archive_link(client, user, folder_ids=[tree["photos"]["id"]])

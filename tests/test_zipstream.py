@@ -94,6 +94,24 @@ def test_unzip_extracts_the_same_bytes_and_the_exact_modification_time(sample, t
         assert extracted.stat().st_mtime == MODIFIED_AT
 
 
+@pytest.mark.skipif(UNZIP is None, reason="unzip is not installed")
+def test_a_folder_entry_unpacks_as_an_empty_folder(tmp_path):
+    blobs = tmp_path / "blobs"
+    blobs.mkdir()
+    members = [ZipMember("photos/", "", 0, MODIFIED_AT, 0), ZipMember("photos/empty/", "", 0, MODIFIED_AT, 0),
+               member(blobs, "photos/a.txt", b"a")]
+    path = tmp_path / "folders.zip"
+    path.write_bytes(archive_bytes(members))
+    with zipfile.ZipFile(path) as archive:
+        assert [info.is_dir() for info in archive.infolist()] == [True, True, False]
+        assert archive.testzip() is None
+    unzip_test(path)
+    target = tmp_path / "out"
+    subprocess.run([UNZIP, "-q", str(path), "-d", str(target)], check=True)
+    assert (target / "photos" / "empty").is_dir() and list((target / "photos" / "empty").iterdir()) == []
+    assert (target / "photos" / "a.txt").read_bytes() == b"a"
+
+
 def test_length_is_known_before_any_byte_and_exact(sample):
     assert zip_length(sample) == len(archive_bytes(sample))
     assert zip_length([]) == len(archive_bytes([])) == 22  # just the end record

@@ -10,7 +10,8 @@ archive — so a browser can save the ZIP without holding it in page memory.
 When the link is opened, the selection is read again (a file trashed since is
 left out) and each folder is expanded to the live files below it, each named
 by its path from the chosen folder (``photos/2024/a.jpg``: folders are kept as
-paths). ``zipstream`` lays out a stored ZIP around the files as they are, sent
+paths, and each folder also has an entry of its own, ``photos/2024/``, so
+an empty folder unpacks too). ``zipstream`` lays out a stored ZIP around the files as they are, sent
 like a single file, with its exact ``Content-Length`` known before the first
 byte and memory flat whatever the size. Names that clash in any letter case
 get a suffix (``a (2).jpg``). A file stored before CRC-32s were kept has its
@@ -18,8 +19,7 @@ CRC computed here, once, and kept with its row.
 
 Bounds: at most ``MAX_ARCHIVE_ITEMS`` files in one archive, and no member
 path longer than the ZIP format's 65 535-byte name field; past either, a clear
-``400 archive_too_large`` rather than a broken archive. Folders that hold no
-file have no entry (the ZIP holds files; paths carry the folders).
+``400 archive_too_large`` rather than a broken archive.
 """
 
 from __future__ import annotations
@@ -34,18 +34,23 @@ from .hashing import file_digest
 from .storage import new_id
 from .zipstream import ZipArchive, ZipMember, unique_names
 
-MAX_ARCHIVE_ITEMS = 10_000  # files in one ZIP: a year of photos, and a bounded selection query
+MAX_ARCHIVE_ITEMS = 10_000  # files and folders in one ZIP: a year of photos, and a bounded selection query
 MAX_ZIP_NAME_BYTES = 0xFFFF  # APPNOTE §4.4.10: the file name length is a 16-bit field
 ARCHIVE_NAME = "files.zip"
-# The live files below one folder, each with its path from that folder (its own name first).
-FOLDER_FILES_SQL = """
-    WITH RECURSIVE below (id, path, depth) AS (
-        SELECT id, name, 1 FROM folders WHERE id = ?
+# One folder and the live folders below it, each with its path from that folder (its own name first).
+BELOW_FOLDER = """
+    WITH RECURSIVE below (id, path, depth, created_at) AS (
+        SELECT id, name, 1, created_at FROM folders WHERE id = ?
         UNION ALL
-        SELECT folders.id, below.path || '/' || folders.name, below.depth + 1
+        SELECT folders.id, below.path || '/' || folders.name, below.depth + 1, folders.created_at
         FROM folders JOIN below ON folders.parent_id = below.id
         WHERE folders.trashed_at IS NULL AND below.depth <= ?
     )
+"""
+# The folders' own entries: "photos/", "photos/2024/" (APPNOTE §4.4.17.1: a trailing slash names a folder).
+FOLDER_ENTRIES_SQL = BELOW_FOLDER + "SELECT path || '/' AS member_name, created_at FROM below ORDER BY path LIMIT ?"
+# The live files in them.
+FOLDER_FILES_SQL = BELOW_FOLDER + """
     SELECT below.path || '/' || files.name AS member_name, files.*
     FROM below JOIN files ON files.folder_id = below.id AND files.trashed_at IS NULL
     ORDER BY below.path, files.name
@@ -61,17 +66,20 @@ def id_list(body: dict, field: str) -> list[str]:
     return list(dict.fromkeys(value))  # each once, in the order given
 
 
-def selected_files(app, owner: int, file_ids: list[str], folder_ids: list[str], strict: bool) -> list:
-    """The rows to archive, each with its ``member_name``; ``strict``: a missing id is 404 (else skipped)."""
+def selected_items(app, owner: int, file_ids: list[str], folder_ids: list[str], strict: bool) -> tuple[list, list]:
+    """The file rows and folder entries to archive, each with its ``member_name``.
+
+    ``strict``: a missing id is 404 (else skipped, as when a link is opened later).
+    """
     connection = app.database.connection()
-    rows = []
+    files, folders = [], []
     for file_id in file_ids:
         row = connection.execute(
             "SELECT name AS member_name, * FROM files WHERE id = ? AND user_id = ? AND trashed_at IS NULL",
             (file_id, owner)).fetchone()
         if row is None and strict:
             raise HTTPError(404, "not_found")
-        rows += [row] if row else []
+        files += [row] if row else []
     for folder_id in folder_ids:
         try:
             find_folder(connection, owner, folder_id)
@@ -79,22 +87,24 @@ def selected_files(app, owner: int, file_ids: list[str], folder_ids: list[str], 
             if strict:
                 raise
             continue
-        rows += connection.execute(FOLDER_FILES_SQL, (folder_id, MAX_FOLDER_DEPTH, MAX_ARCHIVE_ITEMS + 1)).fetchall()
-        if len(rows) > MAX_ARCHIVE_ITEMS:
+        for query, items in ((FOLDER_ENTRIES_SQL, folders), (FOLDER_FILES_SQL, files)):
+            items += connection.execute(query, (folder_id, MAX_FOLDER_DEPTH, MAX_ARCHIVE_ITEMS + 1)).fetchall()
+        if len(files) + len(folders) > MAX_ARCHIVE_ITEMS:
             break
-    if len(rows) > MAX_ARCHIVE_ITEMS:
+    if len(files) + len(folders) > MAX_ARCHIVE_ITEMS:
         raise HTTPError(400, "archive_too_large")
-    return rows
+    return files, folders
 
 
-def zip_members(app, rows, name_column: str = "member_name") -> list[ZipMember]:
-    """The archive's members, one per row, named by ``row[name_column]`` made unique."""
+def zip_members(app, rows, folders=(), name_column: str = "member_name") -> list[ZipMember]:
+    """The archive's members: ``folders``' entries, then one per file row, named by ``row[name_column]`` made unique."""
     names = unique_names(row[name_column] for row in rows)
-    if any(len(name.encode("utf-8")) > MAX_ZIP_NAME_BYTES for name in names):
+    if any(len(name.encode("utf-8")) > MAX_ZIP_NAME_BYTES for name in [*names, *(f["member_name"] for f in folders)]):
         raise HTTPError(400, "archive_too_large")
-    return [ZipMember(name, str(path), row["size"], row["uploaded_at"], known_crc32(app, row, path))
-            for name, row in zip(names, rows)
-            for path in [app.storage.path_of(row["user_id"], row["id"])]]
+    entries = [ZipMember(folder["member_name"], "", 0, folder["created_at"], 0) for folder in folders]
+    return entries + [ZipMember(name, str(path), row["size"], row["uploaded_at"], known_crc32(app, row, path))
+                      for name, row in zip(names, rows)
+                      for path in [app.storage.path_of(row["user_id"], row["id"])]]
 
 
 def known_crc32(app, row, path) -> int:
@@ -129,7 +139,7 @@ def create_archive(request: Request) -> Response:
     if not file_ids and not folder_ids:
         raise HTTPError(400, "invalid_field", field="file_ids")
     app, owner = request.app, request.user_id
-    zip_members(app, selected_files(app, owner, file_ids, folder_ids, strict=True))  # refuse now, not at download
+    zip_members(app, *selected_items(app, owner, file_ids, folder_ids, strict=True))  # refuse now, not at download
     ttl = app.config.link_ttl_seconds
     now = app.config.clock()
     archive_id = new_id()
@@ -154,6 +164,6 @@ def download_archive(request: Request) -> Response:
                                    (archive_id, owner, app.config.clock())).fetchone()
     if archive is None:
         raise HTTPError(404, "not_found")
-    rows = selected_files(app, owner, json.loads(archive["file_ids"]), json.loads(archive["folder_ids"]),
-                          strict=False)
-    return zip_response(request, zip_members(app, rows), ARCHIVE_NAME)
+    files, folders = selected_items(app, owner, json.loads(archive["file_ids"]), json.loads(archive["folder_ids"]),
+                                    strict=False)
+    return zip_response(request, zip_members(app, files, folders), ARCHIVE_NAME)

@@ -65,6 +65,8 @@ VERSION_DEFAULT = 20  # 2.0: stored members with a data descriptor (APPNOTE §4.
 VERSION_ZIP64 = 45  # 4.5: ZIP64 format
 MADE_BY_UNIX = 3 << 8  # upper byte of "version made by": the external attributes are Unix mode bits
 REGULAR_FILE_MODE = 0o100644  # -rw-r--r--: unzip then creates ordinary, non-executable files
+FOLDER_MODE = 0o40755  # drwxr-xr-x, for a member whose name ends in "/" (a folder's own entry)
+MSDOS_FOLDER = 0x10  # the low byte of the external attributes: the MS-DOS "directory" bit, for Windows' unpacker
 
 FLAG_DATA_DESCRIPTOR = 0x0008
 FLAG_UTF8_NAME = 0x0800
@@ -96,7 +98,9 @@ class ZipMember:
     """One file in the archive: its name there, where its bytes are, how many, when modified, their CRC-32.
 
     ``name`` may contain ``/`` for folders (APPNOTE §4.4.17.1: forward slashes,
-    no drive letter, no leading slash). ``modified_at`` is Unix time in seconds.
+    no drive letter, no leading slash); a name ending in ``/`` is a folder's
+    own entry, with no bytes (``size`` 0, ``crc32`` 0, ``path`` unused), so an
+    empty folder unpacks too. ``modified_at`` is Unix time in seconds.
     """
 
     name: str
@@ -327,9 +331,16 @@ def _central_header(entry: _Entry) -> bytes:
     header = CENTRAL_HEADER.pack(
         CENTRAL_HEADER_SIGNATURE, MADE_BY_UNIX | entry.version_needed, entry.version_needed,
         FLAG_DATA_DESCRIPTOR | FLAG_UTF8_NAME, METHOD_STORED, dos_time, dos_date, entry.member.crc32,
-        size_field, size_field, len(entry.encoded_name), len(extra), 0, 0, 0, REGULAR_FILE_MODE << 16, offset_field,
+        size_field, size_field, len(entry.encoded_name), len(extra), 0, 0, 0, _external_attributes(entry), offset_field,
     )
     return header + entry.encoded_name + extra
+
+
+def _external_attributes(entry: _Entry) -> int:
+    """Unix mode bits in the upper half (with ``MADE_BY_UNIX``), MS-DOS attributes in the low byte."""
+    if entry.member.name.endswith("/"):
+        return FOLDER_MODE << 16 | MSDOS_FOLDER
+    return REGULAR_FILE_MODE << 16
 
 
 def _end_records(count: int, central_offset: int, central_size: int) -> bytes:
