@@ -150,6 +150,7 @@ def test_move_rename_zip_delete_and_restore_a_folder(page, server, tmp_path):
         page.click("#zipSelected")
     with zipfile.ZipFile(io.BytesIO(Path(downloaded.value.path()).read_bytes())) as zipped:
         assert {name: zipped.read(name) for name in zipped.namelist()} == {
+            "archive/": b"", "archive/day1/": b"",  # every folder has an entry of its own
             "archive/kept.txt": b"loose\n", "archive/day1/a.txt": b"alpha\n"}
 
     # Delete the folder (to the trash), then restore it with everything in it.
