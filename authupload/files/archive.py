@@ -1,4 +1,4 @@
-"""ZIP downloads of a selection: ``POST /api/archive`` → a short-lived link to a streamed ZIP.
+"""ZIP downloads of a selection: ``POST /api/archive`` → a short-lived link to a ZIP of it.
 
 How it works
 ------------
@@ -156,7 +156,7 @@ def create_archive(request: Request) -> Response:
 
 
 def download_archive(request: Request) -> Response:
-    """``GET /api/archive/{archive_id}?token=…``: the ZIP, streamed as it is built."""
+    """``GET /api/archive/{archive_id}?token=…``: the ZIP, sent straight from the stored files."""
     archive_id = request.params["archive_id"]
     claims = link_claims(request, "archive", archive_id)
     app, owner = request.app, int(claims["sub"])
