@@ -108,6 +108,32 @@ def test_a_patch_cut_off_halfway_keeps_the_bytes_that_arrived(server):
     finish_and_check(server, headers, url, upload_headers, data)
 
 
+@pytest.mark.parametrize("last_chunk", [False, True])
+def test_a_whole_chunk_whose_client_hangs_up_before_the_answer_is_kept(server, last_chunk):
+    """Every byte arrived; only the 204 went unread. The chunk counts, and a last chunk completes the file."""
+    headers = log_in(server, f"hangup0{int(last_chunk)}")
+    data = os.urandom(4 * MIB)
+    url, upload_headers = create_upload(server, headers, len(data))
+    end = len(data) if last_chunk else 3 * MIB
+    send_part_of_patch(server, url, upload_headers, 0, end, data[:end]).close()  # all of the body, then gone
+    if not last_chunk:
+        assert kept_offset(url, upload_headers) == end
+        assert head_offset(url, upload_headers) == partial_size(server, url) == end
+        finish_and_check(server, headers, url, upload_headers, data)
+        return
+    digest = hashlib.sha256(data).hexdigest()
+    deadline = time.monotonic() + SETTLE_DEADLINE_SECONDS
+    while time.monotonic() < deadline:
+        listed = requests.get(server.url + "/api/files", headers=headers, timeout=10).json()["data"]["files"]
+        if listed:
+            break
+        time.sleep(0.05)
+    assert [file["sha256"] for file in listed] == [digest]
+    stored = requests.get(f"{server.url}/api/files/{listed[0]['id']}", headers=headers, timeout=60).content
+    assert hashlib.sha256(stored).hexdigest() == digest
+    assert not (server.data_dir / "partial" / url.rsplit("/", 1)[1]).exists()
+
+
 def test_a_patch_with_a_checksum_cut_off_halfway_keeps_none_of_it(server):
     headers = log_in(server, "cutoff02")
     data = os.urandom(4 * MIB)
