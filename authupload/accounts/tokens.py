@@ -31,6 +31,8 @@ token's header, which defeats ``alg: none`` and RS256/HS256 confusion.
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -50,6 +52,16 @@ UPLOAD = "upload"
 DOWNLOAD = "download"
 MFA = "mfa"  # between a right password and the second factor: opens nothing but POST /api/login/totp
 DROP = "drop"
+
+
+def derived_key(signing_key: bytes, label: bytes) -> bytes:
+    """A key for one purpose (``label``), derived from the signing key with HMAC-SHA256.
+
+    Cursors and share links get keys of their own: a MAC made for one purpose
+    can never be passed off as one made for another, and none of them is the
+    key that signs tokens.
+    """
+    return hmac.new(signing_key, label, hashlib.sha256).digest()
 
 
 def load_signing_key(secret: str, data_dir: Path) -> bytes:

@@ -35,6 +35,7 @@ import hashlib
 import hmac
 import json
 
+from ..accounts.tokens import derived_key
 from ..web.http import HTTPError, Request, Response, envelope, page_bounds
 from .folders import ROOT, find_folder
 from .storage import file_json
@@ -67,19 +68,19 @@ def like_pattern(text: str) -> str:
 # --- cursors ----------------------------------------------------------------------------
 
 
-def cursor_key(signing_key: bytes) -> bytes:
-    """A key for cursors alone, derived from the server's signing key (never the key itself)."""
-    return hmac.new(signing_key, CURSOR_KEY_LABEL, hashlib.sha256).digest()
-
-
 def listing_scope(owner: int, folder: str | None, query: str, sort: str) -> bytes:
     """What a cursor is bound to: the same user, folder, search and sort."""
     return json.dumps([owner, folder, query, sort]).encode()
 
 
+def cursor_tag(key: bytes, scope: bytes, payload: bytes) -> bytes:
+    """128 bits of HMAC over the listing and the position: a cursor cannot be forged or moved to another listing."""
+    return hmac.new(key, scope + b"\0" + payload, hashlib.sha256).digest()[:16]
+
+
 def encode_cursor(key: bytes, scope: bytes, last_value, last_rowid: int) -> str:
     payload = json.dumps([last_value, last_rowid], separators=(",", ":")).encode()
-    tag = hmac.new(key, scope + b"\0" + payload, hashlib.sha256).digest()[:16]
+    tag = cursor_tag(key, scope, payload)
     return base64.urlsafe_b64encode(tag + payload).decode().rstrip("=")
 
 
@@ -93,8 +94,7 @@ def decode_cursor(key: bytes, scope: bytes, text: str) -> tuple:
     except (binascii.Error, ValueError):
         raise invalid from None
     tag, payload = raw[:16], raw[16:]
-    expected = hmac.new(key, scope + b"\0" + payload, hashlib.sha256).digest()[:16]
-    if not hmac.compare_digest(tag, expected):  # constant time: no guessing a tag byte by byte
+    if not hmac.compare_digest(tag, cursor_tag(key, scope, payload)):  # constant time: no guessing a tag byte by byte
         raise invalid
     value, rowid = json.loads(payload)
     return value, rowid
@@ -132,7 +132,7 @@ def list_files(request: Request) -> Response:
     else:
         total = unsearched_total(connection, owner, folder, folder_row)
 
-    key = cursor_key(request.app.tokens.key)
+    key = derived_key(request.app.tokens.key, CURSOR_KEY_LABEL)
     scope = listing_scope(owner, folder, search, sort_text)
     column = SORT_COLUMNS[sort]
     direction, after = ("DESC", "<") if descending else ("ASC", ">")

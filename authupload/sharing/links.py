@@ -35,6 +35,8 @@ import re
 import secrets
 import struct
 
+from ..accounts.tokens import derived_key
+
 SHARE = b"share"
 REQUEST = b"request"
 ACCESS = b"access"
@@ -54,7 +56,7 @@ class LinkTokens:
     """Make and check link tokens and access strings with a key derived from the signing key."""
 
     def __init__(self, signing_key: bytes):
-        self.key = hmac.new(signing_key, LINK_KEY_LABEL, hashlib.sha256).digest()
+        self.key = derived_key(signing_key, LINK_KEY_LABEL)
 
     def _mac(self, *parts: bytes) -> bytes:
         return hmac.new(self.key, b"\0".join(parts), hashlib.sha256).digest()[:MAC_BYTES]
