@@ -27,6 +27,20 @@ from pathlib import Path
 
 BUSY_TIMEOUT_MS = 10_000  # how long a writer waits for another process's write lock
 
+def _file_name_keys(connection: sqlite3.Connection) -> None:
+    connection.execute("ALTER TABLE files ADD COLUMN name_key TEXT NOT NULL DEFAULT ''")
+    names = connection.execute("SELECT id, name FROM files").fetchall()
+    connection.executemany("UPDATE files SET name_key = ? WHERE id = ?",
+                           ((name.casefold(), file_id) for file_id, name in names))  # as storage.name_key
+    for statement in _statements("""
+        DROP INDEX files_by_name;
+        DROP INDEX files_in_folder_by_name;
+        CREATE INDEX files_by_name ON files (user_id, name_key) WHERE trashed_at IS NULL;
+        CREATE INDEX files_in_folder_by_name ON files (user_id, folder_id, name_key) WHERE trashed_at IS NULL;
+    """):
+        connection.execute(statement)
+
+
 MIGRATIONS = [
     # 1: accounts, tokens and throttling
     """
@@ -382,6 +396,10 @@ MIGRATIONS = [
     """
     ALTER TABLE files ADD COLUMN crc32 INTEGER;
     """,
+    # 13: every file's name in any letter case (storage.name_key: Unicode casefolding, which
+    # SQL's NOCASE and LIKE do for ASCII letters only), for search and the name sort; the
+    # name indexes move onto it. Python computes the value: a migration may be a function.
+    _file_name_keys,
 ]
 
 
@@ -412,8 +430,11 @@ class Database:
                     raise RuntimeError(
                         f"{self.path} has schema version {version}; this code knows up to {len(MIGRATIONS)}")
                 for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                    for statement in _statements(script):
-                        connection.execute(statement)
+                    if callable(script):
+                        script(connection)  # a migration that needs Python to compute its values
+                    else:
+                        for statement in _statements(script):
+                            connection.execute(statement)
                     connection.execute(f"PRAGMA user_version = {number:d}")  # PRAGMA takes no parameters
                 dangling = connection.execute("PRAGMA foreign_key_check").fetchone()
                 if dangling is not None:

@@ -30,12 +30,12 @@ FLATNESS_LIMIT = 2.0  # "flat": the 100 000-file latency within 2× the 10-file 
 def insert_file_rows(database: Path, user_id: int, count: int) -> None:
     """``count`` file rows for ``user_id``, one second apart, as uploads would leave them."""
     now = time.time()
-    rows = [(secrets.token_hex(16), user_id, f"file-{n:06d}.txt", 1000 + n, "0" * 64, "text/plain", now - count + n)
-            for n in range(count)]
+    rows = [(secrets.token_hex(16), user_id, f"file-{n:06d}.txt", f"file-{n:06d}.txt", 1000 + n, "0" * 64,
+             "text/plain", now - count + n) for n in range(count)]  # name, and name_key as storage.name_key makes it
     with sqlite3.connect(database) as connection:
         connection.executemany(
-            "INSERT INTO files (id, user_id, name, size, sha256, content_type, uploaded_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            "INSERT INTO files (id, user_id, name, name_key, size, sha256, content_type, uploaded_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
 def server_with_two_accounts(workdir: Path, insert_rows, few: int, many: int):

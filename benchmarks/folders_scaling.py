@@ -46,8 +46,9 @@ def insert_tree(data_dir: Path, user_id: int, total: int, big: int) -> dict:
     folders = {name: secrets.token_hex(16) for name in ("big", "small", "empty", "parking")}
     placed = [folders["big"]] * big + [folders["small"]] * SMALL_FOLDER_FILES
     placed += [None] * (total - len(placed))
-    rows = [(secrets.token_hex(16), user_id, f"file-{n:06d}.txt", 1000 + n, "0" * 64, "text/plain", now - total + n,
-             folder) for n, folder in enumerate(placed)]
+    # name_key as storage.name_key makes it: the casefolded name that search and the name sort use
+    rows = [(secrets.token_hex(16), user_id, f"file-{n:06d}.txt", f"file-{n:06d}.txt", 1000 + n, "0" * 64,
+             "text/plain", now - total + n, folder) for n, folder in enumerate(placed)]
     owned = data_dir / "files" / str(user_id)
     owned.mkdir(parents=True, exist_ok=True)
     for row in rows:
@@ -57,8 +58,8 @@ def insert_tree(data_dir: Path, user_id: int, total: int, big: int) -> dict:
             "INSERT INTO folders (id, user_id, parent_id, name, name_key, created_at) VALUES (?, ?, NULL, ?, ?, ?)",
             [(folder_id, user_id, name, name, now) for name, folder_id in folders.items()])
         connection.executemany(
-            "INSERT INTO files (id, user_id, name, size, sha256, content_type, uploaded_at, folder_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            "INSERT INTO files (id, user_id, name, name_key, size, sha256, content_type, uploaded_at, folder_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     return folders
 
 

@@ -46,6 +46,9 @@ def audit_data_dir(data_dir: Path, check_hashes: bool = True) -> list[str]:
                     problems.append(f"file {file_id} does not match its sha256")
                 if crc32 is not None and digest.crc32 != crc32:  # NULL: stored before CRC-32s were kept
                     problems.append(f"file {file_id} does not match its CRC-32")
+        for file_id, name, key in connection.execute("SELECT id, name, name_key FROM files"):
+            if key != name.casefold():  # search and the name sort would miss or misplace it
+                problems.append(f"file {file_id} has name_key {key!r} for {name!r}")
         known = {(str(user_id), file_id) for user_id, file_id in connection.execute("SELECT user_id, id FROM files")}
         on_disk = {(path.parent.name, path.name) for path in (data_dir / "files").glob("*/*")}
         for owner, file_id in sorted(on_disk - known):

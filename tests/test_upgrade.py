@@ -258,3 +258,18 @@ def test_old_files_zip_with_their_bytes_and_keep_the_crc32_their_first_zip_compu
                                                              (file_id,)).fetchone()[0], file_id)
         kept = database.execute("SELECT crc32 FROM files WHERE id = ?", (file_id,)).fetchone()[0]
         assert kept == zlib.crc32(path.read_bytes())
+
+
+# --- migration 13: names in any letter case for search and the name sort ------------------
+
+
+@pytest.mark.parametrize("username", list(MANIFEST["accounts"]))
+def test_old_files_are_found_by_a_search_in_any_case(upgraded, username):
+    app, client = upgraded
+    headers = log_in(client, username)
+    for file in MANIFEST["accounts"][username]["files"]:
+        assert app.services.database.execute("SELECT name_key FROM files WHERE id = ?",
+                                             (file["id"],)).fetchone()[0] == file["name"].casefold()
+        found = client.get("/api/files", params={"q": file["name"].upper(), "limit": 500},
+                           headers=headers).json["data"]["files"]
+        assert file["id"] in {f["id"] for f in found}, file["name"]

@@ -29,7 +29,7 @@ import re
 import sqlite3
 
 from ..web.http import HTTPError, Request, Response, envelope, iso_time, string_field
-from .storage import clean_filename, file_json, new_id, owned_row
+from .storage import clean_filename, file_json, name_key, new_id, owned_row
 
 ROOT = "root"  # the id clients use for the top level
 MAX_FOLDER_DEPTH = 128  # levels below the top; far beyond any real tree, small enough to walk
@@ -52,11 +52,6 @@ def folder_json(row) -> dict:
     """A folders row in the ``<folder>`` shape of API.md."""
     return {"id": row["id"], "name": row["name"], "parent_id": row["parent_id"],
             "created_at": iso_time(row["created_at"])}
-
-
-def name_key(name: str) -> str:
-    """What two sibling names must not share: the name in any letter case (Unicode casefolding)."""
-    return name.casefold()
 
 
 def clean_folder_name(raw: str, field: str = "name") -> str:
@@ -285,6 +280,7 @@ def update_file(request: Request) -> Response:
         folder_id = row["folder_id"]
         if "folder_id" in body:
             folder_id = resolve_parent(connection, owner, body["folder_id"], "folder_id")
-        connection.execute("UPDATE files SET name = ?, folder_id = ? WHERE id = ?", (name, folder_id, row["id"]))
+        connection.execute("UPDATE files SET name = ?, name_key = ?, folder_id = ? WHERE id = ?",
+                           (name, name_key(name), folder_id, row["id"]))
         row = request.app.storage.find(owner, row["id"], connection)
     return envelope(request.language, 200, "file_updated", file_json(row))

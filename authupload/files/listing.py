@@ -22,9 +22,11 @@ sort). A cursor that was altered, or that belongs to another user or another
 listing, fails the check: ``400 invalid_query`` (``field: cursor``), never a
 page of something else.
 
-Searching (``q``) matches names that contain the text, ASCII letters in any
-case (SQL ``LIKE``; ``%``, ``_`` and ``\\`` in the text are escaped so they
-match themselves), across every folder unless ``folder_id`` narrows it.
+Searching (``q``) matches names that contain the text in any letter case,
+across every folder unless ``folder_id`` narrows it. SQL's ``LIKE`` and
+``NOCASE`` fold ASCII letters only, so each file keeps its name casefolded
+in ``name_key`` (migration 13), and the search compares that with the
+casefolded text (``instr``: no wildcards to escape). The name sort uses it too.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ import json
 from ..accounts.tokens import derived_key
 from ..web.http import HTTPError, Request, Response, envelope, page_bounds
 from .folders import ROOT, find_folder
-from .storage import file_json
+from .storage import file_json, name_key
 
 MAX_QUERY_CHARS = 255  # a name is at most 255 characters: a longer search cannot match
 MAX_CURSOR_CHARS = 1024  # a real cursor is well under this; longer is not ours
@@ -47,7 +49,7 @@ CURSOR_KEY_LABEL = b"authupload listing cursor"
 
 # Sort keys → the SQL that orders by them. Only these fixed fragments are ever
 # put into the SQL text; every value the client sends is a parameter.
-SORT_COLUMNS = {"uploaded_at": "uploaded_at", "size": "size", "name": "name COLLATE NOCASE"}
+SORT_COLUMNS = {"uploaded_at": "uploaded_at", "size": "size", "name": "name_key"}  # each with its own index
 DEFAULT_SORT = "-uploaded_at"
 
 
@@ -57,12 +59,6 @@ def parse_sort(text: str) -> tuple[str, bool]:
     if key not in SORT_COLUMNS:
         raise HTTPError(400, "invalid_query", field="sort")
     return key, text.startswith("-")
-
-
-def like_pattern(text: str) -> str:
-    """``q`` as a ``LIKE … ESCAPE '\\'`` pattern for "contains": its wildcards match only themselves."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 # --- cursors ----------------------------------------------------------------------------
@@ -126,8 +122,8 @@ def list_files(request: Request) -> Response:
         conditions.append("folder_id IS ?")
         parameters.append(folder_row["id"] if folder_row else None)
     if search:
-        conditions.append("name LIKE ? ESCAPE '\\'")
-        parameters.append(like_pattern(search))
+        conditions.append("instr(name_key, ?) > 0")
+        parameters.append(name_key(search))
         total, conditions, parameters = search_matches(connection, folder, conditions, parameters)
     else:
         total = unsearched_total(connection, owner, folder, folder_row)
@@ -151,7 +147,7 @@ def list_files(request: Request) -> Response:
     if len(rows) > limit:  # one row more than asked for: there is a next page
         rows = rows[:limit]
         last = rows[-1]
-        next_cursor = encode_cursor(key, scope, last[sort], last["position"])
+        next_cursor = encode_cursor(key, scope, last[column], last["position"])
     data = {"files": [file_json(row) for row in rows], "total": total, "next_cursor": next_cursor}
     return envelope(request.language, 200, "file_list", data)
 

@@ -61,6 +61,15 @@ def clean_filename(raw: str | None) -> str:
     return name or "unnamed"
 
 
+def name_key(name: str) -> str:
+    """A name in any letter case (Unicode casefolding: ``Straße`` → ``strasse``, ``ÉLAN`` → ``élan``).
+
+    What sibling folders must not share, what a name search compares and what
+    names sort by; SQL's own ``NOCASE`` and ``LIKE`` fold ASCII letters only.
+    """
+    return name.casefold()
+
+
 def without_hidden_characters(text: str) -> str:
     """``text`` without controls, format controls and line separators (joiners kept): see clean_filename."""
     return "".join(c for c in text if unicodedata.category(c) not in DROPPED_CATEGORIES or c in KEPT_JOINERS)
@@ -329,15 +338,16 @@ class Storage:
                         # meanwhile sends the file to the top level (docs/API.md decisions).
                         file.folder_id = None
                     received = file.received
-                    row = {"id": file.id, "name": file.name, "size": file.size, "sha256": file.digest.hexdigest(),
+                    row = {"id": file.id, "name": file.name, "name_key": name_key(file.name), "size": file.size,
+                           "sha256": file.digest.hexdigest(),
                            "content_type": file.content_type, "uploaded_at": now, "folder_id": file.folder_id,
                            "received_request_id": received.request_id if received else None,
                            "received_request_title": received.request_title if received else "",
                            "received_uploader_name": received.uploader_name if received else ""}
                     connection.execute(
-                        "INSERT INTO files (id, user_id, name, size, sha256, crc32, content_type, uploaded_at, folder_id,"
+                        "INSERT INTO files (id, user_id, name, name_key, size, sha256, crc32, content_type, uploaded_at, folder_id,"
                         " received_request_id, received_request_title, received_uploader_name)"
-                        " VALUES (:id, :user_id, :name, :size, :sha256, :crc32, :content_type, :uploaded_at, :folder_id,"
+                        " VALUES (:id, :user_id, :name, :name_key, :size, :sha256, :crc32, :content_type, :uploaded_at, :folder_id,"
                         " :received_request_id, :received_request_title, :received_uploader_name)",
                         {**row, "user_id": user_id, "crc32": file.digest.crc32},
                     )

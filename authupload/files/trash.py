@@ -29,8 +29,8 @@ from __future__ import annotations
 import json
 
 from ..web.http import HTTPError, Request, Response, envelope, iso_time, page_bounds
-from .folders import MAX_FOLDER_DEPTH, ancestors, child_named, ensure_path, find_folder, name_key
-from .storage import owned_row
+from .folders import MAX_FOLDER_DEPTH, ancestors, child_named, ensure_path, find_folder
+from .storage import name_key, owned_row
 
 SECONDS_PER_DAY = 86_400
 TABLES = {"file": "files", "folder": "folders"}  # a trash item's kind → its table
