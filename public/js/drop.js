@@ -18,12 +18,13 @@
 import { api, errorMessageKey } from "./api.js";
 import { clearAlerts, setBusy, showAlert, showFieldError } from "./forms.js";
 import {
-  formatBytes, formatDate, formatDuration, formatNumber, initLanguage, pluralKey, registerMessages,
+  formatBytes, formatDate, formatNumber, initLanguage, pluralKey, registerMessages,
   setMessage, t,
 } from "./i18n.js";
 import sharingMessages from "./messages/sharing.js";
 import workspaceMessages from "./messages/workspace.js";
 import { TusUpload } from "./tus.js";
+import { endUploadRow, newUploadRow, showRowProgress } from "./upload-rows.js";
 
 registerMessages(sharingMessages);
 registerMessages(workspaceMessages); // the upload rows speak the workspace's "up.*" sentences
@@ -149,14 +150,9 @@ function addFiles(files) {
     return;
   }
   for (const file of files) {
-    const row = $("uploadRowTemplate").content.firstElementChild.cloneNode(true);
-    row.querySelector(".upload-name").textContent = file.name;
-    row.querySelector(".upload-size").textContent = formatBytes(file.size);
+    const row = newUploadRow(file, $("uploadList"));
     const job = { file, row, status: "waiting", upload: null };
-    setMessage(row.querySelector(".upload-cancel"), "up.cancel");
-    row.querySelector(".upload-cancel").setAttribute("aria-label", t("up.cancelLabel", { name: file.name }));
     row.querySelector(".upload-cancel").addEventListener("click", () => cancel(job));
-    $("uploadList").prepend(row);
     setMessage(row.querySelector(".upload-status"), "up.waiting");
     state.jobs.push(job);
   }
@@ -184,7 +180,7 @@ async function send(job) {
     accessToken: savedSession,
     owner: "drop:" + linkToken,
     storage: sessionStorage,
-    onProgress: (progress) => showProgress(job, progress),
+    onProgress: (progress) => showRowProgress(job.row, progress),
     onRetry: ({ delayMs }) => setMessage(status, "up.retrying", { s: Math.round(delayMs / 1000) }),
     onResume: ({ offset }) => setMessage(status, "up.resumed", { done: formatBytes(offset) }),
   });
@@ -206,29 +202,9 @@ async function send(job) {
   runWaiting();
 }
 
-function showProgress(job, { bytesSent, bytesTotal, bytesPerSecond, secondsLeft }) {
-  const percent = bytesTotal ? Math.floor((bytesSent / bytesTotal) * 100) : 100;
-  job.row.querySelector(".upload-bar").value = percent;
-  job.row.querySelector(".upload-progress").textContent = t("up.progress", {
-    pct: percent, done: formatBytes(bytesSent), total: formatBytes(bytesTotal),
-  });
-  const fast = bytesPerSecond > 0 && secondsLeft != null;
-  job.row.querySelector(".upload-speed").textContent = fast
-    ? t("up.speed", { speed: formatBytes(bytesPerSecond), eta: formatDuration(secondsLeft) })
-    : "";
-  // Once bytes flow, "checking…" is stale (a retry's note stays until its pause is over).
-  const status = job.row.querySelector(".upload-status");
-  if (bytesSent > 0 && status.dataset.i18n === "up.checking") setMessage(status, "");
-}
-
 function end(job, status, key, args = {}) {
   job.status = status;
-  job.row.classList.add("is-" + status);
-  job.row.querySelector(".upload-speed").textContent = ""; // a finished upload has no speed
-  const button = job.row.querySelector(".upload-cancel");
-  setMessage(button, "up.dismiss");
-  button.setAttribute("aria-label", t("up.dismissLabel", { name: job.file.name }));
-  setMessage(job.row.querySelector(".upload-status"), key, args);
+  endUploadRow(job.row, job.file, status, key, args);
 }
 
 async function cancel(job) {

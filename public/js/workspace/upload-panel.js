@@ -10,10 +10,11 @@
 // one has ended, whichever way.
 
 import { errorMessageKey, getToken, redirectToLogin, serverConfig, tokenProblem } from "../api.js";
-import { formatBytes, formatDuration, registerMessages, setMessage, t } from "../i18n.js";
+import { formatBytes, registerMessages, setMessage, t } from "../i18n.js";
 import folderMessages from "../messages/folders.js";
 import workspaceMessages from "../messages/workspace.js";
 import { TusUpload } from "../tus.js";
+import { endUploadRow, newUploadRow, showRowProgress } from "../upload-rows.js";
 import { showSuccess } from "./notices.js";
 
 registerMessages(workspaceMessages);
@@ -74,7 +75,7 @@ export function resumeUpload(file, url) {
 }
 
 function queueJob(file, resumeUrl, metadata = {}) {
-  const job = { file, resumeUrl, metadata, status: "waiting", upload: null, row: uploadRow(file) };
+  const job = { file, resumeUrl, metadata, status: "waiting", upload: null, row: newUploadRow(file, $("uploadList")) };
   job.row.querySelector(".upload-cancel").addEventListener("click", () => cancelOrDismiss(job));
   panel.jobs.push(job);
   setRowStatus(job, "up.waiting");
@@ -98,17 +99,6 @@ function isAlreadyQueued(file, metadata) {
       job.file.lastModified === file.lastModified &&
       JSON.stringify(job.metadata) === JSON.stringify(metadata),
   );
-}
-
-function uploadRow(file) {
-  const row = $("uploadRowTemplate").content.firstElementChild.cloneNode(true);
-  row.querySelector(".upload-name").textContent = file.name;
-  row.querySelector(".upload-name").title = file.name;
-  row.querySelector(".upload-size").textContent = formatBytes(file.size);
-  setMessage(row.querySelector(".upload-cancel"), "up.cancel"); // the template's text is English
-  row.querySelector(".upload-cancel").setAttribute("aria-label", t("up.cancelLabel", { name: file.name }));
-  $("uploadList").prepend(row);
-  return row;
 }
 
 function startWaitingJobs() {
@@ -197,13 +187,7 @@ function failJob(job, [reasonKey, reasonArgs]) {
 
 function finishJob(job, status, key, args = {}) {
   job.status = status;
-  job.row.classList.remove("is-active");
-  job.row.classList.add("is-" + status);
-  job.row.querySelector(".upload-speed").textContent = "";
-  const button = job.row.querySelector(".upload-cancel");
-  setMessage(button, "up.dismiss");
-  button.setAttribute("aria-label", t("up.dismissLabel", { name: job.file.name }));
-  setRowStatus(job, key, args);
+  endUploadRow(job.row, job.file, status, key, args);
 }
 
 function setRowStatus(job, key, args = {}) {
@@ -212,24 +196,7 @@ function setRowStatus(job, key, args = {}) {
 
 function renderProgress(job, progress) {
   job.progress = progress; // kept to redraw in another language
-  const { bytesSent, bytesTotal, bytesPerSecond, secondsLeft } = progress;
-  const pct = bytesTotal ? Math.floor((bytesSent / bytesTotal) * 100) : 100;
-  const row = job.row;
-  row.querySelector(".upload-bar").value = pct;
-  row.querySelector(".upload-progress").textContent = t("up.progress", {
-    pct,
-    done: formatBytes(bytesSent),
-    total: formatBytes(bytesTotal),
-  });
-  row.querySelector(".upload-speed").textContent =
-    bytesPerSecond > 0 && secondsLeft != null
-      ? t("up.speed", { speed: formatBytes(bytesPerSecond), eta: formatDuration(secondsLeft) })
-      : "";
-  // Once bytes flow, the "checking/resuming/retrying" note is stale.
-  if (bytesSent > 0 && job.status === "uploading") {
-    const status = row.querySelector(".upload-status");
-    if (status.dataset.i18n === "up.checking" || status.dataset.i18n === "up.retrying") setMessage(status, "");
-  }
+  showRowProgress(job.row, progress);
 }
 
 async function cancelOrDismiss(job) {
