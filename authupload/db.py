@@ -27,6 +27,7 @@ from pathlib import Path
 
 BUSY_TIMEOUT_MS = 10_000  # how long a writer waits for another process's write lock
 
+
 def _file_name_keys(connection: sqlite3.Connection) -> None:
     connection.execute("ALTER TABLE files ADD COLUMN name_key TEXT NOT NULL DEFAULT ''")
     names = connection.execute("SELECT id, name FROM files").fetchall()

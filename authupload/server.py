@@ -279,7 +279,7 @@ class MostRecentlyIdleFirst:
     ``threading.Condition`` wakes the thread that has waited longest. In a pool
     of some 170 threads (``server_threads``) that hands every request to a
     different thread in turn, each with cold caches and a stack to fault back
-    in: 4 % of a small request's CPU, measured. Woken last-in first-out, a
+    in: a few per cent of a small request's CPU, measured. Woken last-in first-out, a
     handful of threads serve the steady traffic and the reserve sleeps until a
     burst of logins needs it. Only what waitress's pool uses, always under its lock.
     """

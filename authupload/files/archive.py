@@ -96,15 +96,21 @@ def selected_items(app, owner: int, file_ids: list[str], folder_ids: list[str], 
     return files, folders
 
 
-def zip_members(app, rows, folders=(), name_column: str = "member_name") -> list[ZipMember]:
-    """The archive's members: ``folders``' entries, then one per file row, named by ``row[name_column]`` made unique."""
+def member_names(rows, folders=(), name_column: str = "member_name") -> list[str]:
+    """Each file row's name in the archive (``row[name_column]`` made unique); too long for ZIP: ``400``."""
     names = unique_names(row[name_column] for row in rows)
     if any(len(name.encode("utf-8")) > MAX_ZIP_NAME_BYTES for name in [*names, *(f["member_name"] for f in folders)]):
         raise HTTPError(400, "archive_too_large")
-    entries = [ZipMember(folder["member_name"], "", 0, folder["created_at"], 0) for folder in folders]
-    return entries + [ZipMember(name, str(path), row["size"], row["uploaded_at"], known_crc32(app, row, path))
-                      for name, row in zip(names, rows)
-                      for path in [app.storage.path_of(row["user_id"], row["id"])]]
+    return names
+
+
+def zip_members(app, rows, folders=(), name_column: str = "member_name") -> list[ZipMember]:
+    """The archive's members: ``folders``' entries, then one per file row, named as ``member_names`` says."""
+    members = [ZipMember(folder["member_name"], "", 0, folder["created_at"], 0) for folder in folders]
+    for name, row in zip(member_names(rows, folders, name_column), rows):
+        path = app.storage.path_of(row["user_id"], row["id"])
+        members.append(ZipMember(name, str(path), row["size"], row["uploaded_at"], known_crc32(app, row, path)))
+    return members
 
 
 def known_crc32(app, row, path) -> int:
@@ -139,7 +145,7 @@ def create_archive(request: Request) -> Response:
     if not file_ids and not folder_ids:
         raise HTTPError(400, "invalid_field", field="file_ids")
     app, owner = request.app, request.user_id
-    zip_members(app, *selected_items(app, owner, file_ids, folder_ids, strict=True))  # refuse now, not at download
+    member_names(*selected_items(app, owner, file_ids, folder_ids, strict=True))  # refuse now, not at download
     ttl = app.config.link_ttl_seconds
     now = app.config.clock()
     archive_id = new_id()

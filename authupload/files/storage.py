@@ -339,17 +339,18 @@ class Storage:
                         file.folder_id = None
                     received = file.received
                     row = {"id": file.id, "name": file.name, "name_key": name_key(file.name), "size": file.size,
-                           "sha256": file.digest.hexdigest(),
+                           "sha256": file.digest.hexdigest(), "crc32": file.digest.crc32,
                            "content_type": file.content_type, "uploaded_at": now, "folder_id": file.folder_id,
                            "received_request_id": received.request_id if received else None,
                            "received_request_title": received.request_title if received else "",
                            "received_uploader_name": received.uploader_name if received else ""}
                     connection.execute(
-                        "INSERT INTO files (id, user_id, name, name_key, size, sha256, crc32, content_type, uploaded_at, folder_id,"
-                        " received_request_id, received_request_title, received_uploader_name)"
-                        " VALUES (:id, :user_id, :name, :name_key, :size, :sha256, :crc32, :content_type, :uploaded_at, :folder_id,"
-                        " :received_request_id, :received_request_title, :received_uploader_name)",
-                        {**row, "user_id": user_id, "crc32": file.digest.crc32},
+                        "INSERT INTO files (id, user_id, name, name_key, size, sha256, crc32, content_type,"
+                        " uploaded_at, folder_id, received_request_id, received_request_title, received_uploader_name)"
+                        " VALUES (:id, :user_id, :name, :name_key, :size, :sha256, :crc32, :content_type,"
+                        " :uploaded_at, :folder_id, :received_request_id, :received_request_title,"
+                        " :received_uploader_name)",
+                        {**row, "user_id": user_id},
                     )
                     if received:
                         audit_received_file(connection, now, user_id, row, received)
