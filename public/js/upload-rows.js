@@ -1,19 +1,39 @@
 // upload-rows.js — one row of an upload list, drawn alike on the workspace and on
 // an upload request's drop page: the file's name and size, a progress bar, the
 // speed and the time left, a status line, and a Cancel button that becomes
-// Dismiss once the upload has ended. The markup is each page's
-// #uploadRowTemplate; the sentences are the workspace's "up.*" messages.
+// Dismiss once the upload has ended. The sentences are the workspace's "up.*"
+// messages (the drop page registers them too).
 
 import { formatBytes, formatDuration, setMessage, t } from "./i18n.js";
 
-/** A new row for `file`, put at the top of `list`. */
+/** An element of the row: its tag, its classes, its text (never HTML: file names are not ours). */
+function part(tag, className, text = "") {
+  const element = document.createElement(tag);
+  element.className = className;
+  element.textContent = text;
+  return element;
+}
+
+/** A new row for `file`, put at the top of `list`:
+ *  [name  size  Cancel] / progress bar / [progress  speed] / status. */
 export function newUploadRow(file, list) {
-  const row = document.getElementById("uploadRowTemplate").content.firstElementChild.cloneNode(true);
-  row.querySelector(".upload-name").textContent = file.name;
-  row.querySelector(".upload-name").title = file.name;
-  row.querySelector(".upload-size").textContent = formatBytes(file.size);
-  setMessage(row.querySelector(".upload-cancel"), "up.cancel"); // the template's text is English
-  row.querySelector(".upload-cancel").setAttribute("aria-label", t("up.cancelLabel", { name: file.name }));
+  const name = part("span", "upload-name", file.name);
+  name.title = file.name;
+  const cancel = part("button", "btn btn-ghost btn-small upload-cancel");
+  cancel.type = "button";
+  setMessage(cancel, "up.cancel");
+  cancel.setAttribute("aria-label", t("up.cancelLabel", { name: file.name }));
+  const head = part("div", "upload-head");
+  head.append(name, part("span", "upload-size muted", formatBytes(file.size)), cancel);
+  const bar = part("progress", "bar upload-bar");
+  bar.max = 100;
+  bar.value = 0;
+  const meta = part("div", "upload-meta");
+  meta.append(part("span", "upload-progress"), part("span", "upload-speed"));
+  const status = part("p", "upload-status");
+  status.setAttribute("role", "status");
+  const row = part("li", "upload-row");
+  row.append(head, bar, meta, status);
   list.prepend(row);
   return row;
 }
