@@ -391,12 +391,16 @@ def endpoint_ready(base_url: str, token: str, method: str, path: str) -> bool:
 
 
 def make_random_file(path: Path, size: int) -> Path:
-    """``size`` random-ish bytes (incompressible; written in 8 MiB blocks)."""
-    block = os.urandom(8 * MIB)
+    """``size`` random bytes, incompressible and never repeating.
+
+    Every 8 MiB block is fresh: a client that skips chunks the server already
+    has (copyparty's u2c does) would otherwise send one block and have the
+    server copy the rest, and measure its deduplication instead of its upload.
+    """
     with open(path, "wb") as file:
         remaining = size
         while remaining > 0:
-            piece = block[: min(len(block), remaining)]
+            piece = os.urandom(min(8 * MIB, remaining))
             file.write(piece)
             remaining -= len(piece)
     return path

@@ -3,8 +3,9 @@
     pip install copyparty        # the benchmark's own reference, never a dependency of authupload
     python benchmarks/upload_references.py [--before DIR] [--sizes-mib 256 1024] [--repeats 3]
 
-Each repeat uploads the same random file to every server in turn (interleaved, so
-a noisy neighbour hurts all alike); figures are medians with min–max:
+Each repeat uploads the same random file to every server in turn (interleaved,
+copyparty last and first by turns, so a noisy neighbour hurts all alike);
+figures are medians with min–max:
 
 - authupload: ``curl -F file=@…`` to ``POST /api/files`` (multipart), and tus in
   8 MiB ``PATCH`` chunks (tus_upload.py's client); the file is deleted after each;
@@ -192,6 +193,16 @@ def figure_text(size: int, measured: Measured) -> str:
     return f"{statistics.median(speeds):.0f} MB/s ({speeds[0]:.0f}–{speeds[-1]:.0f})"
 
 
+def run_copyparty(workdir: Path, source: Path, results: dict) -> None:
+    """copyparty's two uploads of ``source``, on a fresh copyparty."""
+    copyparty = Copyparty(workdir)
+    try:
+        results[("copyparty", "multipart")].run(copyparty.pid, lambda: copyparty.multipart(source))
+        results[("copyparty", "resumable (u2c)")].run(copyparty.pid, lambda: copyparty.resumable(source))
+    finally:
+        copyparty.stop()
+
+
 def run(sizes: list[int], repeats: int, before: Path | None, workdir: Path, latency_size: int) -> list[str]:
     lines = ["| upload | size | server | MB/s median (min–max) | server CPU s/GiB | RSS growth MiB |",
              "|---|---|---|---|---|---|"]
@@ -209,14 +220,14 @@ def run(sizes: list[int], repeats: int, before: Path | None, workdir: Path, late
             results[("copyparty", "multipart")] = Measured()
             results[("copyparty", "resumable (u2c)")] = Measured()
             for repeat in range(repeats):
+                # copyparty goes last, then first, then last…: a slow spell of the machine
+                # that spans a few uploads hurts both sides alike.
+                if repeat % 2:
+                    run_copyparty(workdir, source, results)
                 for name, mode, server, upload in kinds:
                     results[(name, mode)].run(server.pid, lambda: upload(source))
-                copyparty = Copyparty(workdir)
-                try:
-                    results[("copyparty", "multipart")].run(copyparty.pid, lambda: copyparty.multipart(source))
-                    results[("copyparty", "resumable (u2c)")].run(copyparty.pid, lambda: copyparty.resumable(source))
-                finally:
-                    copyparty.stop()
+                if not repeat % 2:
+                    run_copyparty(workdir, source, results)
                 print(f"{size // MIB} MiB: repeat {repeat + 1} of {repeats} done", flush=True)
             for (name, mode), measured in sorted(results.items(), key=lambda item: (item[0][1], item[0][0])):
                 cpu = statistics.median(measured.cpu) * GIB / size

@@ -7,8 +7,9 @@ right after its headers: web/early.py) gets an ``ArrivingChunk``: it takes the
 upload's lock, cuts the partial file back to the recorded offset (bytes past it
 were never acknowledged), and from then on waitress's event loop hands it each
 piece of the body as it is read (server.py). A piece is written into the page
-cache and given to the running hashes' threads; nothing here waits for the
-disk, so the other connections the event loop serves do not wait either.
+cache and given to the running hashes' threads, and every few MiB the disk is
+asked to start on them (writeback.py); nothing here waits for the disk, so the
+other connections the event loop serves do not wait either.
 
 The request then ends one of four ways:
 
@@ -44,6 +45,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ..web.early import BodyReceiver
 from ..web.http import HTTPError
 from .hashing import BackgroundHash
+from .writeback import EarlyWriteback
 
 log = logging.getLogger("authupload")
 
@@ -72,6 +74,7 @@ class ArrivingChunk(BodyReceiver):
             raise
         self.file.truncate(self.start)  # bytes past the recorded offset were never acknowledged
         self.file.seek(self.start)
+        self.writeback = EarlyWriteback(self.file)
         self.running = uploads.running_hashes.resume(upload["id"], self.start)
         self.checksum_running = BackgroundHash(checksum.running) if checksum else None
 
@@ -86,6 +89,7 @@ class ArrivingChunk(BodyReceiver):
                 log.error("cannot append to upload %s: %s", self.upload["id"], failure)
                 self.error = HTTPError(500, "server_error")
             return
+        self.writeback.wrote(len(data))
         for running in (self.running, self.checksum_running):
             if running is not None:
                 running.update(data)

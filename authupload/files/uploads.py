@@ -35,7 +35,9 @@ stops a part longer than ``max_file_bytes`` (413 ``file_too_large``), and
 user's quota (413 ``quota_exceeded``). Nothing past a limit is written.
 
 When the body has been parsed completely, the handler (on a worker thread,
-never the event loop) fsyncs every temporary file, and ``Storage.commit``
+never the event loop) fsyncs every temporary file — most of their bytes are
+on the disk already, as the disk was asked to start on them every few MiB
+(writeback.py) — and ``Storage.commit``
 makes them all visible in one transaction. If anything
 fails before that — a limit, a malformed body, a missing ``file`` part, a full
 disk, a bug — every temporary file of the request is deleted: a multipart
@@ -62,6 +64,7 @@ from ..web.http import HTTPError, Request, Response, envelope, media_type
 from .folders import resolve_parent
 from .hashing import BackgroundHash
 from .storage import Received, StagedFile, clean_content_type, clean_filename
+from .writeback import EarlyWriteback
 
 log = logging.getLogger("authupload")
 
@@ -407,10 +410,12 @@ class StagingFile:
         self.size = 0
         self.digest = BackgroundHash()
         self.file = open(path, "xb")  # "x": a fresh random name; never write into an existing file
+        self.writeback = EarlyWriteback(self.file)
 
     def write(self, chunk: bytes) -> None:
         self.digest.update(chunk)
         self.file.write(chunk)
+        self.writeback.wrote(len(chunk))
         self.size += len(chunk)
 
     def finish(self) -> StagedFile:
