@@ -390,6 +390,23 @@ def endpoint_ready(base_url: str, token: str, method: str, path: str) -> bool:
     return status < 500
 
 
+def delete_file(base_url: str, token: str, file_id: str) -> None:
+    """Delete an uploaded file for good: ``DELETE`` moves it to the trash, and the trash's own ``DELETE`` purges it.
+
+    Kept in the trash, each upload's bytes would stay on the disk and in the
+    page cache, so every next upload would need fresh memory while a reference
+    server that removes its files reuses theirs; and trashed files count
+    toward the quota. A server without a trash (release 1.0) answers the purge
+    with 404: its delete was for good already.
+    """
+    status, _, _ = call(base_url, "DELETE", f"/api/files/{file_id}", token=token)
+    if status != 200:
+        raise RuntimeError(f"DELETE /api/files/{file_id} answered {status}")
+    status, _, _ = call(base_url, "DELETE", f"/api/trash/file/{file_id}", token=token)
+    if status not in (200, 404):
+        raise RuntimeError(f"DELETE /api/trash/file/{file_id} answered {status}")
+
+
 def make_random_file(path: Path, size: int) -> Path:
     """``size`` random bytes, incompressible and never repeating.
 

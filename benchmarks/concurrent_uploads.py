@@ -15,7 +15,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from common import GIB, MIB, Figure, RssSampler, Sample, mb_per_s, new_account, section, start_server
+from common import GIB, MIB, Figure, RssSampler, Sample, delete_file, mb_per_s, new_account, section, start_server
 from transfers import socket_upload_mb_s
 import upload_download
 
@@ -37,8 +37,7 @@ def upload_together(server, token: str, sources: list[Path]) -> float:
             raise RuntimeError(f"curl failed: {err.decode()[:200]} {out.decode()[:200]}")
     for (out, _) in answers:
         (stored,) = json.loads(out)["data"]["files"]
-        subprocess.run(["curl", "--silent", "-X", "DELETE", "-H", f"Authorization: Bearer {token}",
-                        f"{server.url}/api/files/{stored['id']}"], check=True, capture_output=True)
+        delete_file(server.url, token, stored["id"])
     return elapsed
 
 

@@ -17,7 +17,7 @@ hurts figures and baselines alike):
    since curl alone receives about 30 % slower than a 1 MiB ``recv_into`` here);
 5. ``curl -o /dev/null`` of ``GET /api/files/{id}``, then with ``Range: bytes=1048576-``
    (all but the first MiB: the ranged path, on nearly the same byte count as the baseline);
-6. ``DELETE`` the file, so disk and quota do not fill up.
+6. ``DELETE`` the file and purge it from the trash, so disk and quota do not fill up.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import socket
 import time
 from pathlib import Path
 
-from common import GIB, MIB, Figure, RssSampler, Sample, mb_per_s, new_account, section, start_server
+from common import GIB, MIB, Figure, RssSampler, Sample, delete_file, mb_per_s, new_account, section, start_server
 import upload_download  # the multipart benchmark: baselines, test file, curl
 
 UPLOAD_TARGET_RATIO = 0.8
@@ -142,8 +142,7 @@ def run(workdir: Path, quick: bool) -> list[Figure]:
                     rate, grown = curl_download(server, token, stored["id"], f"{MIB}-{size - 1}")
                     s["range"].values.append(rate)
                     growth["range"].append(grown / MIB)
-                    upload_download.curl("-X", "DELETE", "-H", f"Authorization: Bearer {token}",
-                                         f"{server.url}/api/files/{stored['id']}")
+                    delete_file(server.url, token, stored["id"])
             finally:
                 source.unlink(missing_ok=True)
             by_size[size] = s

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from common import (
-    GIB, MIB, Figure, RssSampler, Sample, call, make_random_file, mb_per_s, new_account, section, start_server,
+    GIB, MIB, Figure, RssSampler, Sample, delete_file, make_random_file, mb_per_s, new_account, section, start_server,
 )
 from transfers import copy_mb_s, socket_upload_mb_s  # the multipart benchmark's baselines
 
@@ -70,7 +70,7 @@ def measure_tus(server, token: str, path: Path, chunk_bytes: int) -> tuple[float
         started = time.perf_counter()
         file_id = tus_upload(server.url, token, path, chunk_bytes)
         elapsed = time.perf_counter() - started
-    call(server.url, "DELETE", f"/api/files/{file_id}", token=token)
+    delete_file(server.url, token, file_id)
     return mb_per_s(path.stat().st_size, elapsed), rss.growth
 
 

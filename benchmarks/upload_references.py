@@ -8,7 +8,8 @@ copyparty last and first by turns, so a noisy neighbour hurts all alike);
 figures are medians with min–max:
 
 - authupload: ``curl -F file=@…`` to ``POST /api/files`` (multipart), and tus in
-  8 MiB ``PATCH`` chunks (tus_upload.py's client); the file is deleted after each;
+  8 MiB ``PATCH`` chunks (tus_upload.py's client); the file is deleted after each (and purged from the trash, as copyparty's folder is
+  removed);
 - ``--before DIR``: the same against another checkout's ``serve.py`` (e.g. main,
   to compare a change), on the same settings;
 - bare waitress: bare_upload_app.py, which copies ``wsgi.input`` to a file and
@@ -40,8 +41,8 @@ import threading
 import time
 from pathlib import Path
 
-from common import (GIB, MIB, RssSampler, free_port, make_random_file, mb_per_s, new_account, start_process,
-                    start_server, stop_process)
+from common import (GIB, MIB, RssSampler, delete_file, free_port, make_random_file, mb_per_s, new_account,
+                    start_process, start_server, stop_process)
 from tus_upload import tus_upload
 import upload_download  # curl
 
@@ -102,11 +103,7 @@ class Authupload:
         self.delete(tus_upload(self.url, self.token, source, TUS_CHUNK_BYTES))
 
     def delete(self, file_id: str) -> None:
-        connection = http.client.HTTPConnection(self.url.split("//", 1)[1], timeout=60)
-        connection.request("DELETE", f"/api/files/{file_id}", headers={"Authorization": f"Bearer {self.token}"})
-        if connection.getresponse().status != 200:
-            raise RuntimeError(f"{self.name}: could not delete the uploaded file")
-        connection.close()
+        delete_file(self.url, self.token, file_id)
 
 
 class Copyparty:
