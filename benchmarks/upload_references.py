@@ -18,7 +18,9 @@ figures are medians with min–max:
   ``u2c`` (chunked, parallel, hashing the file first on the client). copyparty is
   restarted on a fresh folder every repeat, or it would deduplicate the file.
   Note: copyparty does not fsync an upload; authupload and the bare app do,
-  so an acknowledged upload survives a power cut only with them.
+  so an acknowledged upload survives a power cut only with them. Before each
+  upload the machine syncs (off the clock), so no upload waits behind the bytes
+  another server left for the disk to write.
 
 Also per upload: the server's CPU time (user + system, from /proc, all threads)
 per GiB, and its RSS growth over idle. And the latency of ``GET /api/health`` on
@@ -66,6 +68,9 @@ class Measured:
         self.rss: list[int] = []
 
     def run(self, pid: int, upload) -> None:
+        # Whatever an earlier upload left unwritten goes to the disk first, off the clock:
+        # copyparty does not fsync, and the next server's fsyncs would wait behind its gigabytes.
+        os.sync()
         cpu_before = cpu_seconds(pid)
         with RssSampler(pid) as rss:
             started = time.perf_counter()

@@ -7,7 +7,7 @@ right after its headers: web/early.py) gets an ``ArrivingChunk``: it takes the
 upload's lock, cuts the partial file back to the recorded offset (bytes past it
 were never acknowledged), and from then on waitress's event loop hands it each
 piece of the body as it is read (server.py). A piece is written into the page
-cache and given to the running hashes' threads, and every few MiB the disk is
+cache and given to the running hashes' threads, and every 16 MiB the disk is
 asked to start on them (writeback.py); nothing here waits for the disk, so the
 other connections the event loop serves do not wait either.
 

@@ -36,7 +36,7 @@ user's quota (413 ``quota_exceeded``). Nothing past a limit is written.
 
 When the body has been parsed completely, the handler (on a worker thread,
 never the event loop) fsyncs every temporary file — most of their bytes are
-on the disk already, as the disk was asked to start on them every few MiB
+on the disk already, as the disk was asked to start on them every 16 MiB
 (writeback.py) — and ``Storage.commit``
 makes them all visible in one transaction. If anything
 fails before that — a limit, a malformed body, a missing ``file`` part, a full

@@ -11,9 +11,11 @@ network idle meanwhile.
 ``EarlyWriteback`` asks a helper thread to ``fdatasync`` the file every
 ``EARLY_WRITEBACK_BYTES`` written: the disk writes while the network
 delivers, and the final fsync (which stays where it was: nothing is
-acknowledged before it) only waits for the last few MiB. Measured: a 1 GiB
-multipart upload about a fifth faster, and a tus chunk's fsync a third as long
-(benchmarks/upload_references.py).
+acknowledged before it) only waits for the last few MiB. Measured side by
+side, a multipart upload of 256 MiB to 1 GiB is 8–15 % faster. A tus chunk of
+the pages' size (8 MiB) ends before a flush is due: every flush is a journal
+commit too, and one in the middle of such a chunk cost 13 % more CPU for 1 %
+more speed.
 
 The writer never waits for the helper: it is often waitress's event loop,
 which serves every connection (server.py). While one flush runs, the next is
@@ -27,7 +29,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
 
-EARLY_WRITEBACK_BYTES = 4 * 1024 * 1024
+EARLY_WRITEBACK_BYTES = 16 * 1024 * 1024
 
 # Waiting for the disk is all they do: a couple of threads serve every upload.
 flushers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="writeback")
@@ -44,7 +46,7 @@ def flush_and_close(descriptor: int) -> None:
 
 
 class EarlyWriteback:
-    """Starts the disk on a file's bytes every few MiB written, without waiting for it."""
+    """Starts the disk on a file's bytes every EARLY_WRITEBACK_BYTES written, without waiting for it."""
 
     def __init__(self, file):
         self.file = file
