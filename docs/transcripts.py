@@ -16,6 +16,7 @@ Some values change from run to run. They are replaced, consistently within one
 run, by placeholders in angle brackets before anything is written:
 
     tokens (JWTs)            <access-token-1>, <upload-token-1> (by their purpose claim)
+    second-factor secrets    <totp-secret-1>, <recovery-code-1>, and the code of the moment
     file and upload ids      <file-id-1>, <upload-id-1>
     HTTP dates, ISO times    <http-date>, <time>
     page validators          "<etag-1>", and a page's body and length (public/ changes often)
@@ -56,6 +57,7 @@ ROOT = DOCS.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from authupload.accounts import totp  # noqa: E402
 from live_server import LiveServer  # noqa: E402  (tests/live_server.py)
 
 TRANSCRIPTS = DOCS / "transcripts"
@@ -183,6 +185,10 @@ class Normaliser:
     def learn_id(self, value: str | None, kind: str) -> None:
         if value and HEX_ID.fullmatch(value):
             self.name(value, kind)
+
+    def hide(self, value: str, placeholder: str) -> None:
+        """Show ``value`` as ``placeholder`` wherever it appears (for values that only make sense in context)."""
+        self.names[value] = placeholder
 
     def learn_etag(self, value: str | None) -> None:
         """An entity tag is shown as ``"<etag-1>"``: its quotes (and any ``W/``) stay as sent."""
@@ -371,9 +377,39 @@ class Story:
         self.step("17-chinese", "a failed login, asking for Chinese", "POST", "/api/login",
                   [("Content-Type", "application/json"), ("Accept-Language", "zh-CN,zh;q=0.9,en;q=0.8")], wrong)
 
-        self.step("18-logout", "log out: this token is revoked", "POST", "/api/logout", [self.bearer()])
-        self.step("19-revoked-token", "the revoked token is refused: 401", "GET", "/api/me", [self.bearer()])
+        self.second_factor()
+
+        self.step("23-logout", "log out: this token is revoked", "POST", "/api/logout", [self.bearer()])
+        self.step("24-revoked-token", "the revoked token is refused: 401", "GET", "/api/me", [self.bearer()])
         self.finish()
+
+    def second_factor(self) -> None:
+        """Turn on two-factor sign-in, then log in with it: a code used twice, and a recovery code."""
+        json_type = ("Content-Type", "application/json")
+        _, _, body = self.step("18-totp-setup", "two-factor sign-in: a secret for the authenticator app", "POST",
+                               "/api/totp/setup", [self.bearer(), json_type],
+                               json.dumps({"password": PASSWORD}).encode())
+        secret_text = json.loads(body)["data"]["secret"]
+        self.norm.name(secret_text, "totp-secret")
+        # What the phone's authenticator app would show now (RFC 6238), computed here as the app does.
+        code = totp.code_at(totp.secret_from_base32(secret_text), time.time())
+        self.norm.hide(f'"code": "{code}"', '"code": "<code-shown-by-the-app>"')
+        _, _, body = self.step("19-totp-enable", "prove it with a first code; recovery codes come back", "POST",
+                               "/api/totp/enable", [self.bearer(), json_type], json.dumps({"code": code}).encode())
+        recovery_codes = json.loads(body)["data"]["recovery_codes"]
+        for recovery_code in recovery_codes:
+            self.norm.name(recovery_code, "recovery-code")
+
+        credentials = json.dumps({"username": USERNAME, "password": PASSWORD}).encode()
+        _, _, body = self.step("20-login-second-step", "the password alone no longer signs in", "POST",
+                               "/api/login", [json_type], credentials)
+        mfa_token = json.loads(body)["data"]["mfa_token"]
+        self.step("21-login-code-replayed", "the same code again: refused", "POST", "/api/login/totp",
+                  [json_type], json.dumps({"mfa_token": mfa_token, "code": code}).encode())
+        _, _, body = self.step("22-login-recovery-code", "a recovery code finishes the login, once", "POST",
+                               "/api/login/totp", [json_type],
+                               json.dumps({"mfa_token": mfa_token, "code": recovery_codes[0]}).encode())
+        self.state["token"] = json.loads(body)["data"]["access_token"]
 
     def learn_files(self, body: bytes) -> None:
         try:

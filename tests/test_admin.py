@@ -377,6 +377,23 @@ def test_every_admin_action_is_in_the_audit_log_with_actor_and_address(client, a
     assert "brand new pass" not in str(logged)
 
 
+def test_an_admin_actor_is_named_as_that_account_is_called_now_and_not_once_it_is_gone(client, app, auth, admin,
+                                                                                       member):
+    other_admin = auth.new_user()
+    promote(app, other_admin["id"])
+    patch(client, other_admin, member["id"], {"quota_bytes": 10})
+    (changed,) = events(client, admin, "?type=user_changed")["events"]
+    assert (changed["actor"], changed["actor_username"]) == (f"admin:{other_admin['id']}", other_admin["username"])
+    # The holder of the account sees the same in their own activity.
+    (seen,) = [event for event in client.get("/api/activity", headers=member["headers"]).json["data"]["events"]
+               if event["type"] == "user_changed"]
+    assert seen["actor_username"] == other_admin["username"]
+    client.delete(f"/api/admin/users/{other_admin['id']}", headers=admin["headers"])
+    (changed,) = events(client, admin, "?type=user_changed")["events"]
+    assert (changed["actor"], changed["actor_username"]) == (f"admin:{other_admin['id']}", None)
+    assert all(event["actor_username"] is None for event in events(client, admin, "?type=login")["events"])
+
+
 def test_the_log_is_newest_first_filtered_by_user_and_type_and_paged(client, admin, member, auth):
     for _ in range(3):
         auth.login(member["username"])

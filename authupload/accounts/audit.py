@@ -42,12 +42,19 @@ def record_event(connection: sqlite3.Connection, now: float, event_type: str, *,
     )
 
 
+# The columns of an event as the API shows it: the row, and for an actor
+# ``admin:<id>`` the name that admin's account has now (NULL once it is gone),
+# so a reader sees who acted, not a number. One primary-key lookup per row.
+EVENT_COLUMNS = """events.*, (SELECT username FROM users WHERE events.actor GLOB 'admin:*'
+                              AND users.id = CAST(substr(events.actor, 7) AS INTEGER)) AS actor_username"""
+
+
 def event_json(row: sqlite3.Row) -> dict[str, Any]:
-    """An ``events`` row as API.md's ``<event>``."""
+    """An ``events`` row, read with ``EVENT_COLUMNS``, as API.md's ``<event>``."""
     return {
         "id": row["id"], "at": iso_time(row["at"]), "type": row["type"], "user_id": row["user_id"],
-        "username": row["username"], "actor": row["actor"], "address": row["address"],
-        "detail": json.loads(row["detail"]),
+        "username": row["username"], "actor": row["actor"], "actor_username": row["actor_username"],
+        "address": row["address"], "detail": json.loads(row["detail"]),
     }
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from ..web.http import HTTPError, Request, Response, envelope, page_bounds, string_field, unauthorized
 from . import second_factor, sessions, tokens, totp
-from .audit import event_json, record_event
+from .audit import EVENT_COLUMNS, event_json, record_event
 from .handlers import (current_user, log_login, password_matches, record_failed_login, session_lifetime,
                        sign_in, signed_in, username_key)
 
@@ -198,7 +198,8 @@ def activity(request: Request) -> Response:
     limit, offset = page_bounds(request)
     database = request.app.database
     rows = database.execute(
-        "SELECT * FROM events WHERE user_id = ? ORDER BY id DESC LIMIT ? OFFSET ?", (request.user_id, limit, offset)
+        f"SELECT {EVENT_COLUMNS} FROM events WHERE user_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
+        (request.user_id, limit, offset)
     ).fetchall()
     total = database.execute("SELECT event_count FROM users WHERE id = ?", (request.user_id,)).fetchone()[0]
     return envelope(request.language, 200, "activity", {"events": [event_json(row) for row in rows], "total": total})

@@ -12,7 +12,7 @@ and nothing is written.
 
 from __future__ import annotations
 
-from ..accounts.audit import admin_actor, event_json, record_event
+from ..accounts.audit import EVENT_COLUMNS, admin_actor, event_json, record_event
 from ..accounts import invites
 from ..web.http import MAX_OFFSET, HTTPError, Request, Response, envelope, page_bounds, query_number, string_field
 from . import users
@@ -197,5 +197,5 @@ def event_page(connection, user_id: int | None, event_type: str | None, limit: i
         conditions.append("type = ?")
         parameters.append(event_type)
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""  # fixed fragments only; values are bound
-    return connection.execute(f"SELECT * FROM events {where} ORDER BY id DESC LIMIT ? OFFSET ?",
+    return connection.execute(f"SELECT {EVENT_COLUMNS} FROM events {where} ORDER BY id DESC LIMIT ? OFFSET ?",
                               (*parameters, limit, offset)).fetchall()

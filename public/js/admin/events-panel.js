@@ -24,11 +24,12 @@ function typeLabel(type) {
   return hasMessage(`adminEvent.${type}`) ? t(`adminEvent.${type}`) : type;
 }
 
-/** "self", "cli", "anonymous", "system" or "admin:<id>", in words. */
-function actorLabel(actor) {
-  const admin = /^admin:(\d+)$/.exec(actor);
+/** "self", "cli", "anonymous", "system" or "admin:<id>" (by name while that account exists), in words. */
+function actorLabel(event) {
+  if (event.actor_username) return t("adminActor.adminNamed", { name: event.actor_username });
+  const admin = /^admin:(\d+)$/.exec(event.actor);
   if (admin) return t("adminActor.admin", { id: admin[1] });
-  return hasMessage(`adminActor.${actor}`) ? t(`adminActor.${actor}`) : actor;
+  return hasMessage(`adminActor.${event.actor}`) ? t(`adminActor.${event.actor}`) : event.actor;
 }
 
 async function load() {
@@ -59,7 +60,7 @@ function render() {
     who.textContent = event.username || "—";
     who.disabled = event.user_id === null;
     who.addEventListener("click", () => showAccount({ id: event.user_id, username: event.username }));
-    tr.append(cell(formatDate(event.at)), cell(what), cell(who), cell(actorLabel(event.actor)),
+    tr.append(cell(formatDate(event.at)), cell(what), cell(who), cell(actorLabel(event)),
       cell(event.address || "—"));
     return tr;
   });
