@@ -104,6 +104,10 @@ def test_register_by_invite_link_then_disabling_sends_the_open_workspace_to_logi
     expect(admin_page.locator("#eventRows tr[data-type='login']").first).to_be_visible()
     logged = admin_page.locator("#eventRows").inner_text()
     assert name in logged and invite_server.admin in logged
+    # The account change says which admin made it, by name.
+    admin_page.select_option("#eventType", "user_changed")
+    expect(admin_page.locator("#eventRows tr[data-type='user_changed']").first).to_contain_text(
+        f"admin {invite_server.admin}")
 
 
 def test_deleting_asks_with_the_accounts_name(invite_server, page):
@@ -143,6 +147,9 @@ def test_the_admin_page_speaks_every_language_and_fits_a_phone(invite_server, ne
         open_admin_page(page, invite_server)
         expect(page.locator("#userRows tr").first).to_be_visible()
         expect(page.locator("#eventRows tr").first).to_be_visible()
+        if size == "desktop":  # an account's actions on one line, not wrapped under each other
+            buttons = page.locator("#userRows tr").first.locator("td.actions .btn").all()
+            assert len({round(button.bounding_box()["y"]) for button in buttons}) == 1
         assert page.evaluate("document.documentElement.lang") == lang
         # Nothing wider than the screen: no sideways scrolling on a phone.
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), size
