@@ -15,7 +15,7 @@ from .accounts import handlers as accounts
 from .accounts import security_handlers as security
 from .accounts.audit import remove_old_events
 from .admin import handlers as admin
-from .accounts.passwords import HashGate, PasswordHasher
+from .accounts.passwords import HashGate, PasswordHasher, registration_gate
 from .accounts.throttle import LoginThrottle, RegistrationThrottle
 from .accounts.tokens import ACCESS, DROP, UPLOAD, TokenService, load_signing_key
 from .config import Config
@@ -203,7 +203,8 @@ def create_app(config: Config):
         database=database,
         tokens=TokenService(signing_key, database, config.clock),
         passwords=PasswordHasher(config.bcrypt_cost, HashGate(config.hash_concurrency, config.hash_queue_limit)),
-        registration_passwords=PasswordHasher(config.bcrypt_cost, HashGate(1, config.hash_queue_limit)),
+        registration_passwords=PasswordHasher(config.bcrypt_cost,
+                                              registration_gate(config.hash_concurrency, config.hash_queue_limit)),
         throttle=LoginThrottle(database, config),
         registrations=RegistrationThrottle(database, config),
         storage=storage,

@@ -91,7 +91,8 @@ class Config:
     )
     hash_queue_limit: int = setting(
         HASH_QUEUE_LIMIT,
-        "Logins and registrations allowed to wait for a bcrypt slot, each in a thread of its own"
+        "Logins allowed to wait for a bcrypt slot (registrations, hashed one at a time: this"
+        " ÷ --hash-concurrency, for the same wait), each in a thread of its own"
         " added to --threads (so health checks and downloads keep theirs); beyond it 503 with"
         f" Retry-After. Sized by a latency budget: waiting {LOGIN_WAIT_BUDGET_SECONDS} s at most,"
         f" at {HASH_SECONDS} s per cost-12 hash shared by {CORES} cores, is"

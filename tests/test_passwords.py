@@ -216,11 +216,20 @@ def test_the_default_queue_is_sized_by_the_latency_budget():
     assert config.hash_queue_limit >= 16  # a burst of 16 fits, whatever the number of cores
 
 
+@pytest.mark.parametrize("cores, queue_limit", [(2, 80), (4, 64), (1, 40)])
+def test_a_full_sign_up_queue_waits_as_long_as_a_full_login_queue(make_config, cores, queue_limit):
+    """Sign-ups hash one at a time: their queue is one login slot's share, so the latency budget holds for both."""
+    services = create_app(make_config(hash_concurrency=cores, hash_queue_limit=queue_limit)).services
+    login_wait = services.passwords.gate.busy().headers
+    sign_up_wait = services.registration_passwords.gate.busy().headers
+    assert sign_up_wait == login_wait  # the same Retry-After: the time the places taken now take to hash
+
+
 def test_the_server_gives_waiting_logins_threads_of_their_own(make_config):
-    """Full gates hold a thread per place (logins: 2 running + 5 waiting; sign-ups: 1 + 5): waitress gets that many more."""
-    server = build_server(make_config(port=0, threads=3, hash_concurrency=2, hash_queue_limit=5))
+    """Full gates hold a thread per place (logins: 2 running + 6 waiting; sign-ups: 1 + 6 ÷ 2): waitress gets that many more."""
+    server = build_server(make_config(port=0, threads=3, hash_concurrency=2, hash_queue_limit=6))
     try:
-        assert len(server.task_dispatcher.threads) == 3 + (2 + 5) + (1 + 5)
+        assert len(server.task_dispatcher.threads) == 3 + (2 + 6) + (1 + 3)
     finally:
         server.close()
         server.task_dispatcher.shutdown()

@@ -85,6 +85,17 @@ class HashGate:
             self._hash_seconds += (seconds - self._hash_seconds) / 8  # the last few hashes count most
 
 
+def registration_gate(hash_concurrency: int, hash_queue_limit: int) -> HashGate:
+    """The gate new passwords go through: one hash at a time, apart from the logins' slots.
+
+    Its queue is as long as one login slot's share of the logins' queue, so a
+    sign-up waits at most as long as a login does (the same latency budget,
+    config.py): a queue as long as the logins' own, on one slot instead of
+    all the cores, would make the last sign-up wait cores times longer.
+    """
+    return HashGate(1, hash_queue_limit // hash_concurrency)
+
+
 class PasswordHasher:
     """Hash and verify passwords at a configured bcrypt cost, through one HashGate."""
 
