@@ -8,8 +8,8 @@ copyparty last and first by turns, so a noisy neighbour hurts all alike);
 figures are medians with min–max:
 
 - authupload: ``curl -F file=@…`` to ``POST /api/files`` (multipart), and tus in
-  8 MiB ``PATCH`` chunks (tus_upload.py's client); the file is deleted after each (and purged from the trash, as copyparty's folder is
-  removed);
+  8 MiB ``PATCH`` chunks (tus_upload.py's client); the file is deleted after
+  each, and purged from the trash, as copyparty's folder is removed;
 - ``--before DIR``: the same against another checkout's ``serve.py`` (e.g. main,
   to compare a change), on the same settings;
 - bare waitress: bare_upload_app.py, which copies ``wsgi.input`` to a file and

@@ -22,12 +22,12 @@ its own and turns bytes into *events*:
     None               the part is complete
 
 ``Upload`` reacts to those events. A part named ``file`` is a file: its bytes
-are hashed (SHA-256 and CRC-32, hashing.py) and written to a fresh temporary file under ``tmp/`` as they
-arrive, so memory holds a chunk or two whatever the file's size. The hashing
-runs on a helper thread, one chunk behind (``BackgroundHash``), so it overlaps
-the parsing and writing instead of adding to them. A small
-text field the handler asked for (the ``filename`` rename) is kept in memory,
-bounded. Any other part is skipped.
+are hashed (SHA-256 and CRC-32, hashing.py) and written to a fresh temporary
+file under ``tmp/`` as they arrive, so memory holds a chunk or two whatever
+the file's size. The hashing runs on a helper thread, one chunk behind
+(``BackgroundHash``), so it overlaps the parsing and writing instead of adding
+to them. A small text field the handler asked for (the ``filename`` rename)
+is kept in memory, bounded. Any other part is skipped.
 
 Limits are checked while the bytes flow, before they are written: the parser
 stops a part longer than ``max_file_bytes`` (413 ``file_too_large``), and
@@ -37,11 +37,11 @@ user's quota (413 ``quota_exceeded``). Nothing past a limit is written.
 When the body has been parsed completely, the handler (on a worker thread,
 never the event loop) fsyncs every temporary file — most of their bytes are
 on the disk already, as the disk was asked to start on them every 16 MiB
-(writeback.py) — and ``Storage.commit``
-makes them all visible in one transaction. If anything
-fails before that — a limit, a malformed body, a missing ``file`` part, a full
-disk, a bug — every temporary file of the request is deleted: a multipart
-request is all or nothing, and a refused upload leaves no debris.
+(writeback.py) — and ``Storage.commit`` makes them all visible in one
+transaction. If anything fails before that — a limit, a malformed body, a
+missing ``file`` part, a full disk, a bug — every temporary file of the
+request is deleted: a multipart request is all or nothing, and a refused
+upload leaves no debris.
 """
 
 from __future__ import annotations
